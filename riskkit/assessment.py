@@ -1,0 +1,217 @@
+"""A school's assessment: its likelihood estimates, reasons and measures per risk, and what follows from them."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+from typing_extensions import Annotated
+
+from . import method
+from .catalogue import Catalogue, Risk
+from .errors import Problem, ValidationError
+from .i18n import NonEmptyStr
+from .method import Level, Matrix, RiskLevel
+from .yamlio import dump_yaml, key_path, pydantic_problems, read_yaml, write_atomic
+
+SCHOOL_KINDS = ("primary", "secondary", "grammar", "comprehensive", "special-needs", "vocational", "other")
+SchoolKind = Literal["primary", "secondary", "grammar", "comprehensive", "special-needs", "vocational", "other"]
+_ID = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def check_school_id(value: str) -> str:
+    """A school id becomes a file name: lowercase letters, digits, '-' and '_' only, no device names."""
+    if not _ID.fullmatch(value):
+        raise ValueError(
+            "school id must be 1-64 characters a-z, 0-9, '-' or '_', starting and ending with a letter"
+            " or digit (it becomes a file name)"
+        )
+    if value in _RESERVED:
+        raise ValueError("school id must not be a reserved device name (con, prn, aux, nul, com0-9, lpt0-9)")
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, date) or (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip())):
+        return value.strip() if isinstance(value, str) else value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+SchoolId = Annotated[str, Field(strict=True), AfterValidator(check_school_id)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class School(_Model):
+    id: SchoolId
+    name: NonEmptyStr
+    kind: SchoolKind
+
+
+class PlannedMeasure(_Model):
+    """A measure the school will put in place, who is responsible and by when."""
+
+    measure: str
+    owner: NonEmptyStr
+    due: IsoDate
+    note: str | None = None
+
+
+class Override(_Model):
+    """Explicit residual values that replace the computed ones; a reason is required."""
+
+    likelihood: Level
+    severity: Level
+    reason: NonEmptyStr
+
+
+class RiskEntry(_Model):
+    """The school's assessment of one catalogue risk."""
+
+    likelihood: Level
+    reason: NonEmptyStr
+    measures_in_place: list[str] = []
+    measures_planned: list[PlannedMeasure] = []
+    override: Override | None = None
+
+
+class SchoolAssessment(_Model):
+    """One school's assessment file: `data/<district>/schools/<school-id>.yaml`."""
+
+    school: School
+    assessed_on: IsoDate
+    assessed_by: NonEmptyStr
+    catalogue_version: str | None = None
+    risks: dict[str, RiskEntry] = {}
+
+    def evaluate(self, catalogue: Catalogue, matrix: Matrix | None = None) -> list[RiskResult]:
+        """Inherent and residual risk for every catalogue risk; risks not assessed stay open."""
+        matrix = matrix or method.default_matrix()
+        return [assess_risk(risk, self.risks.get(risk.id), catalogue, matrix) for risk in catalogue.risks]
+
+    def to_yaml(self) -> str:
+        return dump_yaml(self.model_dump(mode="json", exclude_defaults=True))
+
+
+@dataclass(frozen=True)
+class RiskResult:
+    """What the method makes of one risk at one school. Levels are None for a risk not yet assessed."""
+
+    risk: Risk
+    entry: RiskEntry | None
+    inherent_level: RiskLevel | None = None
+    residual_likelihood: int | None = None
+    residual_severity: int | None = None
+    residual_level: RiskLevel | None = None
+
+    @property
+    def assessed(self) -> bool:
+        return self.entry is not None
+
+    @property
+    def likelihood(self) -> int | None:
+        return self.entry.likelihood if self.entry else None
+
+    @property
+    def severity(self) -> int:
+        return self.risk.severity
+
+    @property
+    def overridden(self) -> bool:
+        return bool(self.entry and self.entry.override)
+
+    @property
+    def prior_consultation(self) -> bool:
+        """A high residual risk means the supervisory authority must be consulted first (Art. 36(1))."""
+        return self.residual_level == "high"
+
+
+def assess_risk(risk: Risk, entry: RiskEntry | None, catalogue: Catalogue, matrix: Matrix) -> RiskResult:
+    """Classify the inherent risk and the residual risk after the measures in place (or the override)."""
+    if entry is None:
+        return RiskResult(risk, None)
+    if entry.override:
+        likelihood, severity = entry.override.likelihood, entry.override.severity
+    else:
+        effects = (catalogue.measure(m).effect_on(risk.id) for m in entry.measures_in_place)
+        reductions = [(e.likelihood, e.severity) for e in effects if e]
+        likelihood, severity = method.residual(entry.likelihood, risk.severity, reductions, matrix.max_reduction)
+    return RiskResult(
+        risk,
+        entry,
+        inherent_level=matrix.classify(entry.likelihood, risk.severity),
+        residual_likelihood=likelihood,
+        residual_severity=severity,
+        residual_level=matrix.classify(likelihood, severity),
+    )
+
+
+def reference_problems(assessment: SchoolAssessment, catalogue: Catalogue, file: str) -> list[Problem]:
+    """Risk and measure ids the catalogue does not know, or that do not fit the risk they are listed under."""
+    problems = []
+    risk_ids = list(catalogue.risks_by_id)
+    for risk_id, entry in assessment.risks.items():
+        if risk_id not in catalogue.risks_by_id:
+            problems.append(Problem(file, f"risks.{risk_id}", risk_id, f"unknown risk id; allowed: {', '.join(risk_ids)}"))
+            continue
+        allowed = [m.id for m in catalogue.measures_for(risk_id)]
+        planned = [p.measure for p in entry.measures_planned]
+        for field, ids in (("measures_in_place", entry.measures_in_place), ("measures_planned", planned)):
+            for i, measure_id in enumerate(ids):
+                path = key_path(["risks", risk_id, field, i] + (["measure"] if field == "measures_planned" else []))
+                if measure_id not in allowed:
+                    kind = "measure does not lower this risk" if measure_id in catalogue.measures_by_id else "unknown measure id"
+                    problems.append(Problem(file, path, measure_id, f"{kind}; allowed for this risk: {', '.join(allowed)}"))
+            for measure_id, count in Counter(ids).items():
+                if count > 1:
+                    problems.append(Problem(file, f"risks.{risk_id}.{field}", measure_id, "measure listed more than once"))
+        for i, measure_id in enumerate(planned):
+            if measure_id in entry.measures_in_place:
+                path = key_path(["risks", risk_id, "measures_planned", i, "measure"])
+                problems.append(Problem(file, path, measure_id, "measure is already in place; plan only missing ones"))
+    return problems
+
+
+def read_school(path: Path, catalogue: Catalogue) -> tuple[SchoolAssessment | None, list[Problem]]:
+    """Read and validate one school file; returns the assessment or the problems found."""
+    path = Path(path)
+    data, problems = read_yaml(path)
+    if problems:
+        return None, problems
+    try:
+        assessment = SchoolAssessment.model_validate(data)
+    except PydanticValidationError as exc:
+        return None, pydantic_problems(exc, str(path))
+    problems = reference_problems(assessment, catalogue, str(path))
+    if assessment.school.id != path.stem:
+        problems.append(Problem(str(path), "school.id", assessment.school.id, f"must equal the file name {path.stem!r}"))
+    return (None if problems else assessment), problems
+
+
+def load_school(path: Path, catalogue: Catalogue) -> SchoolAssessment:
+    """Read one school file or raise ValidationError listing all its problems."""
+    assessment, problems = read_school(path, catalogue)
+    if problems:
+        raise ValidationError(problems)
+    return assessment
+
+
+def save_school(assessment: SchoolAssessment, folder: Path, catalogue: Catalogue) -> Path:
+    """Validate and write `<folder>/<school-id>.yaml` atomically; a failed save leaves the old file intact."""
+    path = Path(folder) / f"{assessment.school.id}.yaml"
+    checked = SchoolAssessment.model_validate(assessment.model_dump())
+    problems = reference_problems(checked, catalogue, str(path))
+    if problems:
+        raise ValidationError(problems)
+    write_atomic(path, checked.to_yaml())
+    return path

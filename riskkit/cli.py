@@ -1,0 +1,65 @@
+"""The `riskkit` command line: thin commands over the library; heavy imports stay inside the commands."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+LANG = click.Choice(["de", "en"])
+DISTRICT_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+class RiskkitGroup(click.Group):
+    """Prints a RiskkitError as its message (no traceback) and exits with its code; --debug shows tracebacks."""
+
+    def invoke(self, ctx: click.Context):
+        from .errors import RiskkitError
+
+        try:
+            return super().invoke(ctx)
+        except RiskkitError as exc:
+            if ctx.params.get("debug"):
+                raise
+            click.secho(f"error: {exc}", err=True, fg="red")
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=RiskkitGroup)
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.version_option(package_name="riskkit")
+def main(debug: bool) -> None:
+    """riskkit: data-protection impact assessment (DSFA, GDPR Art. 35) of school platforms."""
+
+
+@main.command()
+@click.argument("district_dir", type=DISTRICT_DIR)
+@click.option("--lang", type=LANG, help="Language of the summary (default: the district's).")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date to judge overdue reviews by (YYYY-MM-DD).")
+def validate(district_dir: Path, lang: str | None, today) -> None:
+    """Validate a district and print each school's risk levels and Art. 36 conclusion.
+
+    Exits with 2 and lists every problem if any file is invalid.
+    """
+    from .district import load_district
+    from .summary import district_summary
+
+    district = load_district(district_dir)
+    click.echo(district_summary(district, lang or district.config.language, today.date() if today else date.today()))
+
+
+@main.command()
+@click.option("--lang", type=LANG, default="de", show_default=True)
+@click.option("--id", "catalogue_id", default="school-platform", show_default=True, help="Catalogue id or YAML file.")
+def catalogue(lang: str, catalogue_id: str) -> None:
+    """List the catalogue's risks (with severity) and measures (with their effects)."""
+    from .catalogue import load_catalogue
+    from .summary import catalogue_listing
+
+    click.echo(catalogue_listing(load_catalogue(catalogue_id), lang))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

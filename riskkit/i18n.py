@@ -1,0 +1,48 @@
+"""Bilingual texts: the `Text` model used by every data file and the shipped interface labels."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from typing_extensions import Annotated
+
+Lang = Literal["de", "en"]
+LANGUAGES: tuple[Lang, ...] = ("de", "en")
+NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Text(BaseModel):
+    """A text in German and English; `text[lang]` picks one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    de: NonEmptyStr
+    en: NonEmptyStr
+
+    def __getitem__(self, lang: Lang) -> str:
+        if lang not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+        return getattr(self, lang)
+
+
+@cache
+def _labels() -> dict[str, Text]:
+    from .yamlio import parse_yaml
+
+    source = resources.files("riskkit") / "data" / "labels.yaml"
+    data, problems = parse_yaml(source.read_text(encoding="utf-8"), str(source))
+    if problems:
+        raise RuntimeError(str(problems[0]))
+    return {key: Text(**value) for key, value in data.items()}
+
+
+def label(key: str, lang: Lang) -> str:
+    """The interface label `key` in `lang` (labels live in riskkit/data/labels.yaml)."""
+    try:
+        return _labels()[key][lang]
+    except KeyError:
+        from .errors import UnknownIdError
+
+        raise UnknownIdError("label", key, _labels()) from None
