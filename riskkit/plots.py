@@ -1,0 +1,153 @@
+"""Plotly figures: the risk matrix (likelihood x severity) with every risk at its inherent and residual position."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from .assessment import RiskResult
+from .i18n import Lang, label
+from .method import LEVELS, RISK_LEVELS, Matrix
+
+# Colour-blind-safe fills that differ strongly in lightness; text colours keep >= 4.5:1 contrast on each fill.
+LEVEL_FILL = {"low": "#deebf7", "medium": "#fdae61", "high": "#b2182b"}
+LEVEL_TEXT = {"low": "#08306b", "medium": "#3b1f00", "high": "#ffffff"}
+INK = "#1a1a1a"
+RESIDUAL_FILL = "#08306b"
+# plotly.js options for every exported or shown figure: no cloud, no links out.
+PLOT_CONFIG = {
+    "displaylogo": False,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "responsive": True,
+}
+# The part of a cell (in axis units) where markers go, below the level name, and its size in pixels per unit.
+_CELL_X, _CELL_Y, _TOP = 0.84, 0.72, 0.27
+_PX_X, _PX_Y = 147, 112
+
+
+def risk_numbers(results: Sequence[RiskResult]) -> dict[str, str]:
+    """Short labels R1, R2, ... in catalogue order, shown in the markers and the legend table."""
+    return {r.risk.id: f"R{i}" for i, r in enumerate(results, start=1)}
+
+
+def risk_matrix_figure(results: Sequence[RiskResult], matrix: Matrix, lang: Lang, title: str | None = None) -> go.Figure:
+    """The 4x4 matrix coloured and labelled by risk level, each assessed risk placed and its move linked by an arrow."""
+    fig = go.Figure(layout=matrix_layout(matrix, lang, title))
+    traces, arrows = risk_points(results, matrix, lang)
+    fig.add_traces(traces)
+    fig.update_layout(annotations=list(fig.layout.annotations) + arrows)
+    return fig
+
+
+def matrix_layout(matrix: Matrix, lang: Lang, title: str | None = None) -> go.Layout:
+    """Axes, coloured cells and the level written in each cell (colour never carries the level alone)."""
+    shapes, notes = [], []
+    for s in LEVELS:
+        for l in LEVELS:
+            level = matrix.classify(l, s)
+            shapes.append(dict(
+                type="rect", xref="x", yref="y", x0=l - 0.5, x1=l + 0.5, y0=s - 0.5, y1=s + 0.5,
+                fillcolor=LEVEL_FILL[level], line=dict(color="#ffffff", width=2), layer="below",
+            ))
+            notes.append(dict(
+                x=l, y=s + 0.44, xref="x", yref="y", showarrow=False, yanchor="top",
+                text=matrix.risk_level_name(level, lang), font=dict(size=11, color=LEVEL_TEXT[level]),
+            ))
+    ticks = [f"{i} {matrix.level_name(i, lang)}" for i in LEVELS]
+    axis = dict(tickmode="array", tickvals=list(LEVELS), ticktext=ticks, range=[0.5, 4.5],
+                showgrid=False, zeroline=False, fixedrange=True, color=INK)
+    return go.Layout(
+        title=dict(text=title or label("plot.title", lang)),
+        xaxis={**axis, "title": {"text": label("likelihood", lang)}},
+        yaxis={**axis, "title": {"text": label("severity", lang)}},
+        shapes=shapes,
+        annotations=notes,
+        width=720, height=620,
+        margin=dict(l=110, r=20, t=60, b=110),
+        plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
+        font=dict(family="DejaVu Sans, Arial, sans-serif", color=INK),
+        legend=dict(orientation="h", yanchor="top", y=-0.16, x=0),
+        hovermode="closest",
+    )
+
+
+def risk_points(results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> tuple[list[go.Scatter], list[dict]]:
+    """Marker traces (inherent: white squares, residual: dark circles) and arrow annotations linking them."""
+    numbers = risk_numbers(results)
+    assessed = [r for r in results if r.assessed]
+    points: dict[str, list[tuple[str, RiskResult, tuple[int, int]]]] = {"inherent": [], "residual": [], "unchanged": []}
+    for r in assessed:
+        start, end = (r.likelihood, r.severity), (r.residual_likelihood, r.residual_severity)
+        if start == end:
+            points["unchanged"].append(("unchanged", r, start))
+        else:
+            points["inherent"].append(("inherent", r, start))
+            points["residual"].append(("residual", r, end))
+    positions = _spread([p for group in points.values() for p in group])
+    styles = {
+        "inherent": dict(symbol="square", color="#ffffff", line=dict(color=INK, width=2), text=INK),
+        "residual": dict(symbol="circle", color=RESIDUAL_FILL, line=dict(color="#ffffff", width=1.5), text="#ffffff"),
+        "unchanged": dict(symbol="diamond", color=RESIDUAL_FILL, line=dict(color="#ffffff", width=1.5), text="#ffffff"),
+    }
+    traces = []
+    for kind, group in points.items():
+        style = styles[kind]
+        traces.append(go.Scatter(
+            name=label(f"plot.{kind}", lang),
+            x=[positions[(kind, r.risk.id)][0] for _, r, _ in group],
+            y=[positions[(kind, r.risk.id)][1] for _, r, _ in group],
+            mode="markers+text",
+            text=[numbers[r.risk.id] for _, r, _ in group],
+            textfont=dict(color=style["text"], size=[_font(positions[(kind, r.risk.id)][2]) for _, r, _ in group]),
+            marker=dict(symbol=style["symbol"], size=[positions[(kind, r.risk.id)][2] for _, r, _ in group],
+                        color=style["color"], line=style["line"]),
+            hovertext=[_hover(r, kind, matrix, lang) for _, r, _ in group],
+            hoverinfo="text",
+            showlegend=True,
+            visible=True if group else "legendonly",
+        ))
+    arrows = [
+        dict(
+            x=positions[("residual", r.risk.id)][0], y=positions[("residual", r.risk.id)][1],
+            ax=positions[("inherent", r.risk.id)][0], ay=positions[("inherent", r.risk.id)][1],
+            xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True,
+            arrowhead=2, arrowsize=1, arrowwidth=1.5, arrowcolor=INK, standoff=13, startstandoff=13, opacity=0.8,
+        )
+        for _, r, _ in points["residual"]
+    ]
+    return traces, arrows
+
+
+def _spread(points: list[tuple[str, RiskResult, tuple[int, int]]]) -> dict[tuple[str, str], tuple[float, float, int]]:
+    """Place the markers sharing a cell on a small grid inside it (x, y, marker size), so 10+ per cell stay legible."""
+    by_cell = defaultdict(list)
+    for kind, r, cell in points:
+        by_cell[cell].append((kind, r.risk.id))
+    positions = {}
+    for (l, s), members in by_cell.items():
+        columns = math.ceil(math.sqrt(len(members) * 1.5))
+        rows = math.ceil(len(members) / columns)
+        step_x, step_y = _CELL_X / columns, _CELL_Y / rows
+        size = int(max(14, min(26, step_x * _PX_X - 4, step_y * _PX_Y - 3)))
+        for i, key in enumerate(members):
+            row, col = divmod(i, columns)
+            positions[key] = (l - _CELL_X / 2 + step_x * (col + 0.5), s + _TOP - step_y * (row + 0.5), size)
+    return positions
+
+
+def _font(marker_size: int) -> int:
+    return 10 if marker_size >= 22 else 9 if marker_size >= 18 else 8
+
+
+def _hover(r: RiskResult, kind: str, matrix: Matrix, lang: Lang) -> str:
+    level = r.inherent_level if kind == "inherent" else r.residual_level
+    l, s = (r.likelihood, r.severity) if kind == "inherent" else (r.residual_likelihood, r.residual_severity)
+    return (
+        f"{r.risk.title[lang]}<br>{label(f'plot.{kind}', lang)}: {matrix.risk_level_name(level, lang)}"
+        f"<br>{label('likelihood', lang)} {l}, {label('severity', lang)} {s}"
+    )
