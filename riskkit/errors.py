@@ -13,6 +13,16 @@ class RiskkitError(Exception):
     exit_code = 1
 
 
+class _Missing:
+    """The value of a key that is not there at all (as opposed to a key whose value is null)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong in an input file: where it is, what was found and what is allowed."""
@@ -24,7 +34,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.path else self.file
-        return f"{where}: {self.message} (got {_show(self.value)})"
+        got = "" if self.value is MISSING else f" (got {_show(self.value)})"
+        return f"{where}: {self.message}{got}"
 
 
 def _show(value: Any) -> str:

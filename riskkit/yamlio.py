@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError as PydanticValidationError
 
-from .errors import Problem
+from .errors import MISSING, Problem
 
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
@@ -49,7 +49,7 @@ def parse_yaml(text: str, name: str) -> tuple[Any, list[Problem]]:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(name, where, None, f"not valid YAML: {reason}")]
+        return None, [Problem(name, where, MISSING, f"not valid YAML: {reason}")]
 
 
 def read_yaml(path: Path) -> tuple[Any, list[Problem]]:
@@ -58,7 +58,7 @@ def read_yaml(path: Path) -> tuple[Any, list[Problem]]:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        return None, [Problem(name, "", None, f"cannot read file: {exc.strerror}")]
+        return None, [Problem(name, "", MISSING, f"cannot read file: {exc.strerror}")]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -72,7 +72,8 @@ def pydantic_problems(exc: PydanticValidationError, file: str) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
         path = key_path(part for part in err["loc"] if part != "[key]")
-        problems.append(Problem(file, path, err.get("input"), _message(err)))
+        value = MISSING if err["type"] == "missing" else err.get("input")
+        problems.append(Problem(file, path, value, _message(err)))
     return problems
 
 
