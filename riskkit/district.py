@@ -158,6 +158,17 @@ RESULT_COLUMNS = [
 
 def load_district(path: str | Path) -> District:
     """Load and validate a district folder; raises ValidationError with every problem of every file."""
+    district, problems = read_district(path)
+    if problems:
+        raise ValidationError(problems)
+    return district
+
+
+def read_district(path: str | Path) -> tuple[District, list[Problem]]:
+    """Load a district, keeping its valid schools and returning the problems of the invalid school files.
+
+    Raises ValidationError only when district.yaml, the catalogue or the matrix is invalid (nothing can be judged then).
+    """
     path = Path(path)
     config_file = path / DISTRICT_FILE
     if not config_file.is_file():
@@ -173,6 +184,7 @@ def load_district(path: str | Path) -> District:
         raise ValidationError(problems)
 
     catalogue, matrix = _catalogue_and_matrix(path, config, str(config_file), problems)
+    district_problems = bool(problems)
     schools: dict[str, SchoolAssessment] = {}
     if catalogue is not None:
         for school_file in _school_files(path / SCHOOLS_DIR, problems):
@@ -180,9 +192,9 @@ def load_district(path: str | Path) -> District:
             problems += school_problems
             if assessment is not None:
                 schools[assessment.school.id] = assessment
-    if problems:
+    if district_problems:
         raise ValidationError(problems)
-    return District(path, config, catalogue, matrix, dict(sorted(schools.items())))
+    return District(path, config, catalogue, matrix, dict(sorted(schools.items()))), problems
 
 
 def _catalogue_and_matrix(
