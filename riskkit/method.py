@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from functools import cache
+from numbers import Integral
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -53,8 +54,7 @@ class Matrix(BaseModel):
 
     def classify(self, likelihood: int, severity: int) -> RiskLevel:
         """Risk level of a likelihood and a severity (each 1-4)."""
-        _check_level("likelihood", likelihood)
-        _check_level("severity", severity)
+        likelihood, severity = _level("likelihood", likelihood), _level("severity", severity)
         return self.table[severity][likelihood - 1]
 
     def level_name(self, level: int, lang: Lang) -> str:
@@ -64,9 +64,11 @@ class Matrix(BaseModel):
         return self.risk_levels[risk_level][lang]
 
 
-def _check_level(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value not in LEVELS:
+def _level(name: str, value: object) -> int:
+    """The value as a level 1-4; integers of any kind (numpy's too) are fine, bools and floats are not."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value not in LEVELS:
         raise ValueError(f"{name} must be an integer 1-4, got {value!r}")
+    return int(value)
 
 
 def load_matrix(path: Path | None = None) -> Matrix:
