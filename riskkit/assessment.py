@@ -156,30 +156,55 @@ def assess_risk(risk: Risk, entry: RiskEntry | None, catalogue: Catalogue, matri
     )
 
 
-def reference_problems(assessment: SchoolAssessment, catalogue: Catalogue, file: str) -> list[Problem]:
-    """Risk and measure ids the catalogue does not know, or that do not fit the risk they are listed under."""
+def reference_problems(data: Any, catalogue: Catalogue, file: str) -> list[Problem]:
+    """Risk and measure ids the catalogue does not know, or that do not fit the risk they are listed under.
+
+    Works on the raw file data, so that these problems are reported together with any type errors.
+    """
+    risks = data.get("risks") if isinstance(data, dict) else None
+    if not isinstance(risks, dict):
+        return []
     problems = []
-    risk_ids = list(catalogue.risks_by_id)
-    for risk_id, entry in assessment.risks.items():
+    for risk_id, entry in risks.items():
         if risk_id not in catalogue.risks_by_id:
-            problems.append(Problem(file, f"risks.{risk_id}", risk_id, f"unknown risk id; allowed: {', '.join(risk_ids)}"))
+            allowed = ", ".join(catalogue.risks_by_id)
+            problems.append(Problem(file, f"risks.{risk_id}", risk_id, f"unknown risk id; allowed: {allowed}"))
             continue
-        allowed = [m.id for m in catalogue.measures_for(risk_id)]
-        planned = [p.measure for p in entry.measures_planned]
-        for field, ids in (("measures_in_place", entry.measures_in_place), ("measures_planned", planned)):
-            for i, measure_id in enumerate(ids):
-                path = key_path(["risks", risk_id, field, i] + (["measure"] if field == "measures_planned" else []))
-                if measure_id not in allowed:
-                    kind = "measure does not lower this risk" if measure_id in catalogue.measures_by_id else "unknown measure id"
-                    problems.append(Problem(file, path, measure_id, f"{kind}; allowed for this risk: {', '.join(allowed)}"))
-            for measure_id, count in Counter(ids).items():
-                if count > 1:
-                    problems.append(Problem(file, f"risks.{risk_id}.{field}", measure_id, "measure listed more than once"))
-        for i, measure_id in enumerate(planned):
-            if measure_id in entry.measures_in_place:
-                path = key_path(["risks", risk_id, "measures_planned", i, "measure"])
-                problems.append(Problem(file, path, measure_id, "measure is already in place; plan only missing ones"))
+        if isinstance(entry, dict):
+            problems += _measure_problems(risk_id, entry, catalogue, file)
     return problems
+
+
+def _measure_problems(risk_id: str, entry: dict, catalogue: Catalogue, file: str) -> list[Problem]:
+    problems = []
+    allowed = [m.id for m in catalogue.measures_for(risk_id)]
+    listed = {field: _listed(risk_id, entry, field) for field in ("measures_in_place", "measures_planned")}
+    for field, items in listed.items():
+        for path, measure_id in items:
+            if not isinstance(measure_id, str) or measure_id not in allowed:
+                kind = "measure does not lower this risk" if measure_id in catalogue.measures_by_id else "unknown measure id"
+                problems.append(Problem(file, path, measure_id, f"{kind}; allowed for this risk: {', '.join(allowed)}"))
+        for measure_id, count in Counter(m for _, m in items if isinstance(m, str)).items():
+            if count > 1:
+                problems.append(Problem(file, f"risks.{risk_id}.{field}", measure_id, "measure listed more than once"))
+    in_place = {m for _, m in listed["measures_in_place"] if isinstance(m, str)}
+    for path, measure_id in listed["measures_planned"]:
+        if measure_id in in_place:
+            problems.append(Problem(file, path, measure_id, "measure is already in place; plan only missing ones"))
+    return problems
+
+
+def _listed(risk_id: str, entry: dict, field: str) -> list[tuple[str, Any]]:
+    """(key path, measure id) of each measure listed under `field`, skipping malformed items (reported elsewhere)."""
+    items = entry.get(field) or []
+    if not isinstance(items, list):
+        return []
+    if field == "measures_in_place":
+        return [(key_path(["risks", risk_id, field, i]), m) for i, m in enumerate(items)]
+    return [
+        (key_path(["risks", risk_id, field, i, "measure"]), p["measure"])
+        for i, p in enumerate(items) if isinstance(p, dict) and "measure" in p
+    ]
 
 
 def read_school(path: Path, catalogue: Catalogue) -> tuple[SchoolAssessment | None, list[Problem]]:
@@ -191,8 +216,8 @@ def read_school(path: Path, catalogue: Catalogue) -> tuple[SchoolAssessment | No
     try:
         assessment = SchoolAssessment.model_validate(data)
     except PydanticValidationError as exc:
-        return None, pydantic_problems(exc, str(path))
-    problems = reference_problems(assessment, catalogue, str(path))
+        return None, pydantic_problems(exc, str(path)) + reference_problems(data, catalogue, str(path))
+    problems = reference_problems(data, catalogue, str(path))
     if assessment.school.id != path.stem:
         problems.append(Problem(str(path), "school.id", assessment.school.id, f"must equal the file name {path.stem!r}"))
     return (None if problems else assessment), problems
@@ -210,7 +235,7 @@ def save_school(assessment: SchoolAssessment, folder: Path, catalogue: Catalogue
     """Validate and write `<folder>/<school-id>.yaml` atomically; a failed save leaves the old file intact."""
     path = Path(folder) / f"{assessment.school.id}.yaml"
     checked = SchoolAssessment.model_validate(assessment.model_dump())
-    problems = reference_problems(checked, catalogue, str(path))
+    problems = reference_problems(checked.model_dump(), catalogue, str(path))
     if problems:
         raise ValidationError(problems)
     write_atomic(path, checked.to_yaml())

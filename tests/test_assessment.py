@@ -215,3 +215,12 @@ def test_assignments_are_validated():
     a = school()
     with pytest.raises(PydanticValidationError, match="greater than or equal to 1"):
         a.risks = {"profiling": {"likelihood": 0, "reason": "x"}}
+
+
+def test_type_errors_and_unknown_ids_are_reported_together(tmp_path, cat):
+    data = base(likelihood=9, measures_in_place=["warp-drive", {"odd": 1}])
+    _, problems = read_school(write(tmp_path, "gs-test", data), cat)
+    paths = [p.path for p in problems]
+    assert "risks.identity-theft.likelihood" in paths
+    assert "risks.identity-theft.measures_in_place[0]" in paths  # unknown id, found despite the type errors
+    assert "risks.identity-theft.measures_in_place[1]" in paths
