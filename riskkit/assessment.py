@@ -182,7 +182,8 @@ def _measure_problems(risk_id: str, entry: dict, catalogue: Catalogue, file: str
     for field, items in listed.items():
         for path, measure_id in items:
             if not isinstance(measure_id, str) or measure_id not in allowed:
-                kind = "measure does not lower this risk" if measure_id in catalogue.measures_by_id else "unknown measure id"
+                known = isinstance(measure_id, str) and measure_id in catalogue.measures_by_id
+                kind = "measure does not lower this risk" if known else "unknown measure id"
                 problems.append(Problem(file, path, measure_id, f"{kind}; allowed for this risk: {', '.join(allowed)}"))
         for measure_id, count in Counter(m for _, m in items if isinstance(m, str)).items():
             if count > 1:
