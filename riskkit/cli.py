@@ -61,5 +61,26 @@ def catalogue(lang: str, catalogue_id: str) -> None:
     click.echo(catalogue_listing(load_catalogue(catalogue_id), lang))
 
 
+@main.command()
+@click.argument("district_dir", type=DISTRICT_DIR)
+@click.argument("school_id")
+@click.option("--lang", type=LANG, help="Language of the report (default: the district's).")
+@click.option("--format", "formats", default="html,pdf", show_default=True,
+              help="Comma-separated: html, pdf (the executed .ipynb is always written).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: reports/<district-id>/schools/).")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date to judge overdue dates by (YYYY-MM-DD).")
+def report(district_dir: Path, school_id: str, lang: str | None, formats: str, out: Path | None, today) -> None:
+    """Render one school's DSFA report: executed notebook, offline HTML and A4 PDF."""
+    from .report import render_school_report
+
+    paths = render_school_report(
+        district_dir, school_id, lang=lang, formats=[f.strip() for f in formats.split(",") if f.strip()], out=out,
+        today=today.date() if today else None,
+    )
+    for path in paths.values():
+        click.echo(str(path))
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

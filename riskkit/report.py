@@ -1,0 +1,210 @@
+"""Render parameterised notebooks to an executed .ipynb, an offline HTML file and an A4 PDF.
+
+One `ReportRenderer` keeps the expensive parts warm across many reports: a started kernel (papermill `km=`, a fresh
+client and a state reset per run), an nbconvert exporter with riskkit's offline template, and WeasyPrint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .errors import RiskkitError
+from .yamlio import write_atomic
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+SCHOOL_NOTEBOOK = "school_report.ipynb"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE = "riskkit_report"
+FORMATS = ("html", "pdf")
+# Outputs may carry {"riskkit": {"title": ..., "lang": ...}} metadata; the exported document takes its title from it.
+META_KEY = "riskkit"
+RESET_TAG = "riskkit-reset"
+PDF_HINT = (
+    "install WeasyPrint's system libraries (Debian/Ubuntu: `sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0"
+    " fonts-dejavu-core`) or leave out pdf with --format html"
+)
+
+
+class ReportError(RiskkitError):
+    """A report could not be rendered: a failing cell, a missing engine, a bad format."""
+
+    exit_code = 3
+
+
+def notebook_path(name: str) -> Path:
+    """A shipped notebook, with a clear error if the notebooks folder is not next to the package."""
+    path = NOTEBOOKS / name
+    if not path.is_file():
+        raise ReportError(
+            f"notebook {name} not found in {NOTEBOOKS}; riskkit renders reports from a source checkout"
+            " (git clone, then pip install -e .)"
+        )
+    return path
+
+
+def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """Formats in the canonical order; an unknown one is an error listing the allowed ones."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ReportError(f"unknown report format {', '.join(unknown) or '(none)'}; allowed: {', '.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f in formats)
+
+
+class ReportRenderer:
+    """Warm resources reused across many reports in one process: one started kernel (papermill km=, state reset
+    between runs), one nbconvert exporter with the offline template, one kaleido server (in the kernel), WeasyPrint.
+    """
+
+    def __init__(self, formats: Sequence[str] = FORMATS):
+        from jupyter_client.manager import KernelManager
+        from nbconvert import HTMLExporter
+
+        from . import staticfig
+
+        self.formats = check_formats(formats)
+        staticfig.find_browser()  # fail before starting a kernel; the kernel draws the heatmap with it
+        self._weasyprint = _import_weasyprint() if "pdf" in self.formats else None
+        self._exporter = HTMLExporter(
+            extra_template_basedirs=[str(TEMPLATES)], template_name=TEMPLATE, exclude_input=True,
+            exclude_input_prompt=True, exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True,
+        )
+        self._km = KernelManager(kernel_name="python3")
+        self._km.start_kernel()
+
+    def render(self, notebook: Path, parameters: dict[str, Any], *, name: str) -> dict[str, bytes]:
+        """Execute `notebook` with `parameters`; return {'ipynb': ..., 'html': ..., 'pdf': ...} (html/pdf per formats).
+        `name` (e.g. the school id) appears in errors: a failing cell names it and the cell."""
+        import nbformat
+
+        nb = self._execute(nbformat.read(notebook, as_version=4), parameters, name)
+        out = {"ipynb": nbformat.writes(nb).encode("utf-8")}
+        if self.formats:
+            html = self._html(nb, name)
+            if "html" in self.formats:
+                out["html"] = html.encode("utf-8")
+            if "pdf" in self.formats:
+                out["pdf"] = self._pdf(html, name)
+        return out
+
+    def _execute(self, nb: Any, parameters: dict[str, Any], name: str) -> Any:
+        import nbformat
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        reset = nbformat.v4.new_code_cell("%reset -f", metadata={"tags": [RESET_TAG]})
+        nb.cells.insert(0, reset)
+        if not self._km.is_alive():
+            self._km.restart_kernel(now=True)
+        client = self._km.client()
+        client.start_channels()
+        try:
+            nb = papermill.execute_notebook(
+                nb, None, parameters=parameters, progress_bar=False, km=self._km, kc=client,
+                cwd=str(Path.cwd()),
+            )
+        except PapermillExecutionError as exc:
+            first = exc.source.strip().splitlines()[0] if exc.source.strip() else ""
+            raise ReportError(
+                f"{name}: cell [{exc.exec_count}] `{first}` failed: {exc.ename}: {exc.evalue}"
+            ) from None
+        except RuntimeError as exc:  # a dead kernel or a timeout
+            raise ReportError(f"{name}: notebook run failed: {exc}") from exc
+        finally:
+            client.stop_channels()
+        nb.cells = [c for c in nb.cells if RESET_TAG not in c.metadata.get("tags", [])]
+        return nb
+
+    def _html(self, nb: Any, name: str) -> str:
+        meta = _document_meta(nb)
+        nb.metadata["title"] = meta.get("title", name)
+        self._exporter.language_code = meta.get("lang", "en")
+        html, _ = self._exporter.from_notebook_node(nb)
+        return html
+
+    def _pdf(self, html: str, name: str) -> bytes:
+        try:
+            return self._weasyprint.HTML(string=html, url_fetcher=_data_urls_only).write_pdf()
+        except Exception as exc:  # WeasyPrint raises many kinds; name the report
+            raise ReportError(f"{name}: PDF export failed: {exc}") from exc
+
+    def close(self) -> None:
+        """Shut the kernel down."""
+        if self._km.has_kernel:
+            self._km.shutdown_kernel(now=True)
+
+    def __enter__(self) -> ReportRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _import_weasyprint() -> Any:
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:  # OSError: Pango/HarfBuzz libraries missing
+        raise ReportError(f"the PDF engine WeasyPrint cannot start ({exc}); {PDF_HINT}") from None
+    return weasyprint
+
+
+def _data_urls_only(url: str, *args: Any, **kwargs: Any) -> dict:
+    """WeasyPrint URL fetcher: a report loads nothing from files or hosts, only inline data: URLs."""
+    if not url.startswith("data:"):
+        raise ValueError(f"report tried to load {url!r}; only data: URLs are allowed")
+    from weasyprint.urls import default_url_fetcher
+
+    return default_url_fetcher(url, *args, **kwargs)
+
+
+def _document_meta(nb: Any) -> dict[str, str]:
+    """The first riskkit metadata found in the outputs (title and language of the document)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            meta = output.get("metadata", {}).get(META_KEY)
+            if meta:
+                return dict(meta)
+    return {}
+
+
+def render_school_report(
+    district_dir: str | Path,
+    school_id: str,
+    *,
+    lang: str | None = None,
+    formats: Sequence[str] = FORMATS,
+    out: str | Path | None = None,
+    renderer: ReportRenderer | None = None,
+    today: date | None = None,
+) -> dict[str, Path]:
+    """Validate, render and atomically write out/<school-id>.{ipynb,html,pdf}; default out:
+    reports/<district-id>/schools/ (relative to the current directory)."""
+    from .district import load_district
+
+    formats = check_formats(formats)
+    district = load_district(district_dir)
+    district.school(school_id)  # unknown id -> UnknownIdError listing the ids, before any kernel starts
+    notebook = notebook_path(SCHOOL_NOTEBOOK)
+    folder = Path(out) if out is not None else Path("reports") / district.id / "schools"
+    parameters = {
+        "district_dir": str(Path(district_dir).resolve()),
+        "school_id": school_id,
+        "lang": lang or district.config.language,
+        "today": today.isoformat() if today else None,
+    }
+    if renderer is not None and not set(formats) <= set(renderer.formats):
+        raise ReportError(f"the renderer makes {', '.join(renderer.formats)}; asked for {', '.join(formats)}")
+    owned = renderer is None
+    renderer = renderer or ReportRenderer(formats)
+    try:
+        documents = renderer.render(notebook, parameters, name=school_id)
+    finally:
+        if owned:
+            renderer.close()
+    paths = {}
+    for kind in ("ipynb", *formats):  # everything rendered in memory first: a failure above writes nothing
+        paths[kind] = folder / f"{school_id}.{kind}"
+        write_atomic(paths[kind], documents[kind])
+    return paths
