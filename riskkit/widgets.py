@@ -1,0 +1,521 @@
+"""The capture form: ipywidgets built from the catalogue, the matrix and the labels, with a live risk matrix and a
+level summary beside it. All state lives in a CaptureSession (riskkit.capture_state); widgets only edit it."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+import plotly.graph_objects as go
+
+from .assessment import SCHOOL_KINDS
+from .capture_state import CaptureSession, FieldProblem, InvalidDraft, OverrideDraft, PlannedDraft, SaveConflict
+from .catalogue import Risk
+from .district import read_district
+from .errors import RiskkitError, ValidationError
+from .i18n import LANGUAGES, Lang, label
+from .method import LEVELS, RISK_LEVELS
+from .plots import LEVEL_FILL, LEVEL_TEXT, PLOT_CONFIG, matrix_layout, risk_numbers, risk_points
+
+NEW = "_new"  # the school menu's entry for a new school; no school id can start with "_"
+SIDEBAR_PX = 470
+STYLE = """<style>
+.rk-form { font-size: 14px; max-width: 1500px; }
+.rk-form h2 { margin: 0.2em 0; }
+.rk-form h4 { margin: 0.3em 0; font-size: 1.1em; }
+.rk-stacked.widget-inline-hbox { flex-direction: column; align-items: stretch; height: auto; }
+.rk-stacked > .widget-label { width: auto !important; max-width: none; text-align: left; white-space: normal;
+  font-weight: 600; line-height: 1.4; margin-bottom: 2px; }
+.rk-form .widget-radio-box label, .rk-form .widget-checkbox label { white-space: normal; line-height: 1.35; height: auto; }
+.rk-form .widget-radio-box { height: auto; }
+.rk-form .widget-checkbox { height: auto; }
+.rk-error { color: #a40000; font-weight: 600; }
+.rk-dirty { color: #8a3b00; font-weight: 700; }
+.rk-risk { border: 1px solid #b0b0b0; border-radius: 4px; padding: 4px 12px 10px; margin-bottom: 14px; }
+.rk-sub { border-left: 3px solid #d0d0d0; padding-left: 10px; margin-top: 6px; }
+.rk-sidebar { position: sticky; top: 0; align-self: flex-start; }
+.rk-summary table { border-collapse: collapse; margin: 4px 0 10px; }
+.rk-summary th, .rk-summary td { border: 1px solid #c0c0c0; padding: 2px 6px; text-align: left; vertical-align: top; }
+.rk-summary caption { text-align: left; font-weight: 700; }
+.rk-status { font-size: 1.05em; }
+</style>"""
+
+
+def capture_form(district_dir: str | Path, lang: Lang | None = None, school: str | None = None) -> CaptureForm | w.HTML:
+    """The capture form of a district folder; a plain message instead if the district itself cannot be loaded."""
+    try:
+        district, problems = read_district(district_dir)
+    except RiskkitError as exc:
+        return w.HTML(f"<p><b>{_esc(label('form.district_invalid', lang or 'de'))}</b></p><pre>{_esc(str(exc))}</pre>")
+    form = CaptureForm(CaptureSession(district, problems), lang or district.config.language)
+    if school:
+        form.open(school)
+    return form
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _css_class(key: str) -> str:
+    """A CSS class naming a field (`rk-risks-profiling-reason`), so a browser test can find it."""
+    return "rk-" + re.sub(r"[^a-z0-9-]+", "-", key.lower()).strip("-")
+
+
+class CaptureForm:
+    """The form of one district. `widget` is what a notebook or Voilà shows; `inputs` and `errors` hold each
+    field's input and its message area, keyed like the school file (`risks.profiling.likelihood`)."""
+
+    def __init__(self, session: CaptureSession, lang: Lang):
+        self.session = session
+        self.lang: Lang = lang
+        self.started = False  # a school was chosen (or a new one begun)
+        self.inputs: dict[str, w.ValueWidget] = {}
+        self.errors: dict[str, w.HTML] = {}
+        self._captions: dict[str, str] = {}
+        self._quiet = False
+        self._message = ""
+        self.widget = w.VBox(layout=w.Layout(width="100%"))
+        self.widget.add_class("rk-form")
+        self._render()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def t(self, key: str, **values: Any) -> str:
+        """A label in the form's language, with `{placeholders}` filled."""
+        text = label(key, self.lang)
+        return text.format(**values) if values else text
+
+    # ---- actions (also what the buttons do) ----
+
+    def open(self, target: str | None) -> None:
+        """Start editing a school (`NEW` for a new one); a file that cannot be read is reported, not raised."""
+        if target is None:
+            return
+        if target == NEW:
+            self.session.new_school()
+            self._message = self.t("form.new_started")
+        else:
+            try:
+                self.session.load(target)
+            except ValidationError as exc:
+                self._message = self._problem_list(self.t("form.file_invalid"), [str(p) for p in exc.problems])
+                self._render()
+                return
+            self._message = self.t("form.loaded", file=_esc(self.session.path(target).name))
+        self.started = True
+        self._render()
+
+    def save(self) -> Path | None:
+        """Save the draft; problems appear at their fields, a file changed on disk is refused with an offer to reload."""
+        for error in self.errors.values():
+            error.value = ""
+        try:
+            path = self.session.save()
+        except InvalidDraft as exc:
+            self._show_problems(exc.problems)
+            return None
+        except SaveConflict as exc:
+            self._ask(self.t("form.conflict", file=_esc(exc.path.name)), self.t("form.reload_discard"),
+                      lambda: self.open(exc.path.stem))
+            return None
+        except (RiskkitError, OSError) as exc:
+            self._say(f"<b>{_esc(self.t('form.not_saved'))}:</b> {_esc(exc)}")
+            return None
+        self._message = self.t("form.saved", file=_esc(path.name))
+        self._render()
+        return path
+
+    def reload(self) -> None:
+        """Re-read the school's file; asks first if there are unsaved changes."""
+        self._guard(lambda: self.open(self.session.school_id))
+
+    def set_language(self, lang: Lang) -> None:
+        self.lang = lang
+        self._render()
+
+    # ---- building the widgets ----
+
+    def _render(self) -> None:
+        """(Re)build every widget from the session; used on load, save and language switch."""
+        for child in self.widget.children:
+            child.close_all() if isinstance(child, w.Box) else child.close()
+        self.inputs, self.errors, self._captions = {}, {}, {}
+        self._status_lines: dict[str, w.HTML] = {}
+        self._planned_boxes: dict[str, w.VBox] = {}
+        s = self.session
+        header = w.HTML(
+            STYLE + f"<h2>{_esc(self.t('form.title'))}</h2>"
+            f"<p><b>{_esc(self.t('form.district'))}:</b> {_esc(s.district.config.name)}</p>"
+            f"<p>{_esc(self.t('form.intro'))}</p>"
+            + (self._problem_list(self.t("form.file_invalid"), [str(p) for p in s.problems]) if s.problems else "")
+        )
+        language = w.ToggleButtons(options=[(label("form.language_name", x), x) for x in LANGUAGES], value=self.lang,
+                                   description=self.t("form.language"), style={"button_width": "auto"})
+        language.observe(lambda c: self.set_language(c["new"]), "value")
+        self.school_menu = w.Dropdown(options=self._school_options(), description=self.t("form.school"),
+                                      value=(NEW if s.is_new else s.school_id) if self.started else None,
+                                      layout=w.Layout(width="32em"), style={"description_width": "initial"})
+        self.school_menu.add_class("rk-school-menu")
+        self.school_menu.observe(self._on_school, "value")
+        self.reload_button = w.Button(description=self.t("form.reload"), disabled=not self.started or s.is_new)
+        self.reload_button.on_click(lambda _: self.reload())
+        self.save_button = w.Button(description=self.t("form.save"), button_style="primary", disabled=not self.started)
+        self.save_button.on_click(lambda _: self.save())
+        self.dirty_marker = w.HTML()
+        self.status = w.HTML(self._message)
+        self.status.add_class("rk-status")
+        self.question = w.HBox()
+        bar = w.HBox([self.school_menu, self.reload_button, self.save_button, self.dirty_marker],
+                      layout=w.Layout(flex_flow="row wrap", align_items="center", gap="8px"))
+        children: list[w.Widget] = [header, language, bar, self.question, self.status]
+        if self.started:
+            form = w.VBox([self._details(), w.HTML(f"<h3>{_esc(self.t('form.risks_heading'))}</h3>"), self._risks()],
+                          layout=w.Layout(flex="1 1 0%", min_width="0"))
+            self.figure = self._figure()
+            self.summary = w.HTML()
+            self.summary.add_class("rk-summary")
+            side = w.VBox([self.figure, self.summary], layout=w.Layout(width=f"{SIDEBAR_PX}px", flex="0 0 auto"))
+            side.add_class("rk-sidebar")
+            children.append(w.HBox([form, side], layout=w.Layout(gap="16px", align_items="flex-start")))
+        else:
+            children.append(w.HTML(f"<p><b>{_esc(self.t('form.start_hint'))}</b></p>"))
+        self.widget.children = children
+        if self.started:
+            self._refresh()
+
+    def _school_options(self) -> list[tuple[str, str | None]]:
+        schools = [(f"{a.school.name} ({sid})", sid) for sid, a in self.session.district.schools.items()]
+        return [(self.t("form.choose_school"), None), *schools, (self.t("form.new_school"), NEW)]
+
+    def _field(self, key: str, widget: w.ValueWidget, caption: str, setter: Callable[[Any], None]) -> w.VBox:
+        """An input with its caption as a real <label>, its problem area below, and its edit wired to the draft."""
+        widget.description = caption
+        widget.style.description_width = "initial"
+        widget.add_class("rk-stacked")
+        widget.add_class(_css_class(key))
+        widget.layout.width = widget.layout.width or "100%"
+        self.inputs[key] = widget
+        self._captions[key] = caption
+        error = self.errors[key] = w.HTML()
+        error.add_class("rk-error")
+        widget.observe(lambda change: self._edit(key, setter, change["new"]), "value")
+        return w.VBox([widget, error], layout=w.Layout(width=widget.layout.width))
+
+    def _edit(self, key: str, setter: Callable[[Any], None], value: Any) -> None:
+        if self._quiet:
+            return
+        setter(value)
+        self.errors[key].value = ""
+        parts = key.split(".")
+        self._refresh(parts[1] if parts[0] == "risks" else None)
+
+    def _details(self) -> w.VBox:
+        d = self.session.draft
+        kinds = [(self.t("form.choose"), None)] + [(self.t(f"kind.{k}"), k) for k in SCHOOL_KINDS]
+        school_id = w.Text(d.school_id, placeholder=self.t("form.school_id_placeholder"), disabled=not self.session.is_new)
+        fields = [
+            self._field("school.id", school_id, self.t("form.school_id"), lambda v: setattr(d, "school_id", v)),
+            self._field("school.name", w.Text(d.school_name), self.t("form.school_name"),
+                        lambda v: setattr(d, "school_name", v)),
+            self._field("school.kind", w.Dropdown(options=kinds, value=d.school_kind), self.t("form.school_kind"),
+                        lambda v: setattr(d, "school_kind", v)),
+            self._field("assessed_by", w.Text(d.assessed_by), self.t("form.assessed_by"),
+                        lambda v: setattr(d, "assessed_by", v)),
+            self._field("assessed_on", w.DatePicker(value=d.assessed_on, layout=w.Layout(width="16em")),
+                        self.t("form.assessed_on"), lambda v: setattr(d, "assessed_on", v)),
+        ]
+        return w.VBox([w.HTML(f"<h3>{_esc(self.t('form.details'))}</h3>"), *fields])
+
+    def _risks(self) -> w.Accordion:
+        """One panel per platform module; a risk with several modules goes under its first."""
+        cat = self.session.catalogue
+        self.numbers = risk_numbers(self.session.results())
+        modules = [m for m in cat.modules if any(r.modules[0] == m.id for r in cat.risks)]
+        self.accordion = w.Accordion()
+        self.accordion.children = [
+            w.VBox([self._risk_card(r) for r in cat.risks if r.modules[0] == m.id]) for m in modules
+        ]
+        self._modules = modules
+        return self.accordion
+
+    def _risk_card(self, risk: Risk) -> w.VBox:
+        d, m, lang = self.session.draft.risks[risk.id], self.session.district.matrix, self.lang
+        base = f"risks.{risk.id}"
+        head = w.HTML(
+            f"<h4>{_esc(self.numbers[risk.id])} · {_esc(risk.title[lang])}</h4><p>{_esc(risk.description[lang])}</p>"
+            f"<p><b>{_esc(self.t('form.severity'))}:</b> {risk.severity} {_esc(m.level_name(risk.severity, lang))} – "
+            f"{_esc(risk.severity_reason[lang])}</p>"
+        )
+        levels = [(self.t("form.not_assessed"), 0)] + [
+            (f"{i} {m.level_name(i, lang)}: {m.likelihood_guidance[i][lang]}", i) for i in LEVELS
+        ]
+        likelihood = self._field(f"{base}.likelihood", w.RadioButtons(options=levels, value=d.likelihood or 0),
+                                 self.t("form.likelihood"), lambda v: setattr(d, "likelihood", v or None))
+        reason = self._field(f"{base}.reason", w.Textarea(d.reason, placeholder=self.t("form.reason_placeholder"),
+                                                          rows=3), self.t("form.reason"), lambda v: setattr(d, "reason", v))
+        self._status_lines[risk.id] = status = w.HTML()
+        card = w.VBox([head, likelihood, reason, self._measures_in_place(risk), self._planned(risk),
+                       self._override(risk), status])
+        card.add_class("rk-risk")
+        card.add_class(_css_class(f"risk-{risk.id}"))
+        return card
+
+    def _measures_in_place(self, risk: Risk) -> w.VBox:
+        d, measures = self.session.draft.risks[risk.id], self.session.catalogue.measures_for(risk.id)
+
+        def setter(_: bool) -> None:
+            d.measures_in_place = [
+                m.id for m in measures if self.inputs[f"risks.{risk.id}.measures_in_place.{m.id}"].value
+            ]
+
+        boxes = []
+        for measure in measures:
+            effect = measure.effect_on(risk.id)
+            what = ", ".join(
+                self.t("form.effect", what=self.t(f"effect.{dim}"), count=n)
+                for dim, n in (("likelihood", effect.likelihood), ("severity", effect.severity)) if n
+            )
+            box = w.Checkbox(measure.id in d.measures_in_place, indent=False, tooltip=measure.description[self.lang])
+            boxes.append(self._field(f"risks.{risk.id}.measures_in_place.{measure.id}", box,
+                                     f"{measure.title[self.lang]} – {what}", setter))
+        return self._section(self.t("form.measures_in_place"), boxes)
+
+    def _section(self, title: str, children: list[w.Widget]) -> w.VBox:
+        box = w.VBox([w.HTML(f"<b>{_esc(title)}</b>"), *children])
+        box.add_class("rk-sub")
+        return box
+
+    def _planned(self, risk: Risk) -> w.VBox:
+        add = w.Button(description=self.t("form.add_planned"))
+        rows = w.VBox()
+        self._planned_boxes[risk.id] = rows
+        add.on_click(lambda _: self._change_planned(risk, lambda plans: plans.append(PlannedDraft())))
+        self._fill_planned(risk)
+        return self._section(self.t("form.measures_planned"), [rows, add])
+
+    def _fill_planned(self, risk: Risk) -> None:
+        d, lang = self.session.draft.risks[risk.id], self.lang
+        rows_box = self._planned_boxes[risk.id]
+        prefix = f"risks.{risk.id}.measures_planned["
+        for key in [k for k in self.inputs if k.startswith(prefix)]:
+            del self.inputs[key], self.errors[key], self._captions[key]
+        options = [(self.t("form.choose"), None)] + [(m.title[lang], m.id) for m in self.session.catalogue.measures_for(risk.id)]
+        rows = []
+        for i, p in enumerate(d.measures_planned):
+            key = f"risks.{risk.id}.measures_planned[{i}]"
+            remove = w.Button(description=self.t("form.remove"))
+            remove.on_click(lambda _, i=i: self._change_planned(risk, lambda plans: plans.pop(i)))
+            rows.append(w.VBox([
+                self._field(f"{key}.measure", w.Dropdown(options=options, value=p.measure), self.t("form.planned_measure"),
+                            lambda v, p=p: setattr(p, "measure", v)),
+                w.HBox([
+                    self._field(f"{key}.owner", w.Text(p.owner, layout=w.Layout(width="18em")), self.t("form.owner"),
+                                lambda v, p=p: setattr(p, "owner", v)),
+                    self._field(f"{key}.due", w.DatePicker(value=p.due, layout=w.Layout(width="12em")), self.t("form.due"),
+                                lambda v, p=p: setattr(p, "due", v)),
+                    self._field(f"{key}.note", w.Text(p.note, layout=w.Layout(width="18em")), self.t("form.note"),
+                                lambda v, p=p: setattr(p, "note", v)),
+                ], layout=w.Layout(flex_flow="row wrap", gap="8px")),
+                remove,
+            ], layout=w.Layout(border_bottom="1px dashed #b0b0b0", padding="0 0 6px 0")))
+        old = rows_box.children
+        rows_box.children = rows
+        for row in old:
+            row.close_all()
+
+    def _change_planned(self, risk: Risk, change: Callable[[list[PlannedDraft]], object]) -> None:
+        change(self.session.draft.risks[risk.id].measures_planned)
+        self._fill_planned(risk)
+        self._refresh(risk.id)
+
+    def _override(self, risk: Risk) -> w.VBox:
+        d, m = self.session.draft.risks[risk.id], self.session.district.matrix
+        o = d.override or OverrideDraft()
+        base = f"risks.{risk.id}.override"
+        levels = [(self.t("form.choose"), None)] + [(f"{i} {m.level_name(i, self.lang)}", i) for i in LEVELS]
+
+        def part(name: str) -> Callable[[Any], None]:
+            def setter(value: Any) -> None:
+                setattr(o, name, value)
+            return setter
+
+        fields = w.VBox([
+            self._field(f"{base}.likelihood", w.Dropdown(options=levels, value=o.likelihood, layout=w.Layout(width="20em")),
+                        self.t("form.override_likelihood"), part("likelihood")),
+            self._field(f"{base}.severity", w.Dropdown(options=levels, value=o.severity, layout=w.Layout(width="20em")),
+                        self.t("form.override_severity"), part("severity")),
+            self._field(f"{base}.reason", w.Textarea(o.reason, rows=2), self.t("form.override_reason"), part("reason")),
+        ], layout=w.Layout(display=None if d.override else "none"))
+
+        def toggle(on: bool) -> None:
+            d.override = o if on else None
+            fields.layout.display = None if on else "none"
+
+        switch = self._field(base, w.Checkbox(d.override is not None, indent=False), self.t("form.override"), toggle)
+        return self._section(self.t("form.override"), [switch, fields])
+
+    def _figure(self) -> go.FigureWidget:
+        m = self.session.district.matrix
+        layout = matrix_layout(m, self.lang)
+        self._notes = list(layout.annotations)
+        layout.update(width=SIDEBAR_PX, height=470, margin=dict(l=105, r=10, t=40, b=130),
+                      legend=dict(orientation="v", yanchor="top", y=-0.2, x=-0.2))
+        traces, arrows = risk_points(self.session.results(), m, self.lang)
+        layout.annotations = self._notes + arrows
+        figure = go.FigureWidget(data=traces, layout=layout)  # layout= in the constructor: Voilà keeps it
+        figure._config = dict(PLOT_CONFIG, responsive=False)  # no cloud or link buttons
+        return figure
+
+    # ---- live updates ----
+
+    def _refresh(self, risk_id: str | None = None) -> None:
+        """Bring the risk's status line, the matrix, the summary and the unsaved marker up to date."""
+        results = self.session.results()
+        m, lang = self.session.district.matrix, self.lang
+        for r in results:
+            if risk_id in (None, r.risk.id):
+                self._status_lines[r.risk.id].value = self._status_text(r)
+        traces, arrows = risk_points(results, m, lang)
+        with self.figure.batch_update():
+            for trace, new in zip(self.figure.data, traces):
+                trace.update({k: v for k, v in new.to_plotly_json().items() if k != "type"}, overwrite=True)
+            self.figure.layout.annotations = self._notes + arrows
+        self.summary.value = self._summary_html(results)
+        for i, module in enumerate(self._modules):
+            mine = [r for r in results if r.risk.modules[0] == module.id]
+            self.accordion.set_title(i, self.t("form.module_title", module=module.title[lang], count=len(mine),
+                                               open=sum(not r.assessed for r in mine)))
+        dirty = self.session.dirty
+        self.dirty_marker.value = f"<span class='{'rk-dirty' if dirty else ''}'>" + _esc(
+            self.t("form.unsaved" if dirty else "form.all_saved")) + "</span>"
+
+    def _status_text(self, r) -> str:
+        if not r.assessed:
+            return f"<i>{_esc(self.t('form.not_assessed'))}</i>"
+        m, lang = self.session.district.matrix, self.lang
+        inherent = self.t("form.level_at", level=m.risk_level_name(r.inherent_level, lang), likelihood=r.likelihood,
+                          severity=r.severity)
+        residual = self.t("form.level_at", level=m.risk_level_name(r.residual_level, lang),
+                          likelihood=r.residual_likelihood, severity=r.residual_severity)
+        note = f" ({_esc(self.t('form.overridden'))})" if r.overridden else ""
+        return (f"<b>{_esc(self.t('inherent_risk'))}:</b> {_esc(inherent)} → "
+                f"<b>{_esc(self.t('residual_risk'))}:</b> {_esc(residual)}{note}")
+
+    def _summary_html(self, results) -> str:
+        m, lang = self.session.district.matrix, self.lang
+
+        def cell(level: str | None) -> str:
+            if level is None:
+                return f"<td>{_esc(self.t('open'))}</td>"
+            return (f"<td style='background:{LEVEL_FILL[level]};color:{LEVEL_TEXT[level]}'>"
+                    f"{_esc(m.risk_level_name(level, lang))}</td>")
+
+        counts = "".join(
+            f"<tr>{cell(level)}<td>{sum(r.inherent_level == level for r in results)}</td>"
+            f"<td>{sum(r.residual_level == level for r in results)}</td></tr>"
+            for level in reversed(RISK_LEVELS)
+        )
+        open_count = sum(not r.assessed for r in results)
+        if open_count:
+            counts += f"<tr><td>{_esc(self.t('form.not_assessed'))}</td><td>{open_count}</td><td>{open_count}</td></tr>"
+        if any(r.prior_consultation for r in results):
+            verdict = self.t("form.art36_yes")
+        elif open_count:
+            verdict = self.t("form.art36_open", count=open_count)
+        else:
+            verdict = self.t("form.art36_no")
+        rows = "".join(
+            f"<tr><th scope='row'>{_esc(self.numbers[r.risk.id])}</th><td>{_esc(r.risk.title[lang])}</td>"
+            f"{cell(r.inherent_level)}{cell(r.residual_level)}</tr>"
+            for r in results
+        )
+        inherent, residual = _esc(self.t("inherent_risk")), _esc(self.t("residual_risk"))
+        return (
+            f"<h3>{_esc(self.t('form.summary'))}</h3>"
+            f"<table><caption>{_esc(self.t('form.summary_count'))}</caption><thead><tr>"
+            f"<th scope='col'>{_esc(self.t('form.summary_level'))}</th><th scope='col'>{inherent}</th>"
+            f"<th scope='col'>{residual}</th></tr></thead><tbody>{counts}</tbody></table>"
+            f"<p><b>{_esc(self.t('prior_consultation'))}:</b> {_esc(verdict)}</p>"
+            f"<table><caption>{_esc(self.t('form.summary_risks'))}</caption><thead><tr>"
+            f"<th scope='col'>{_esc(self.t('form.col_number'))}</th><th scope='col'>{_esc(self.t('form.col_risk'))}</th>"
+            f"<th scope='col'>{inherent}</th><th scope='col'>{residual}</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+
+    # ---- messages and questions ----
+
+    def _say(self, text: str) -> None:
+        self._message = self.status.value = text
+
+    def _problem_list(self, head: str, items: list[str]) -> str:
+        return f"<p><b>{_esc(head)}</b></p><ul>" + "".join(f"<li>{_esc(i)}</li>" for i in items) + "</ul>"
+
+    def _show_problems(self, problems: list[FieldProblem]) -> None:
+        items = []
+        for p in problems:
+            text = p.text(self.lang)
+            if p.key in self.errors:
+                self.errors[p.key].value = f"⚠ {_esc(text)}"
+            items.append(f"{self._where(p.key)}: {text}")
+        self._say(self._problem_list(self.t("form.not_saved_problems", count=len(problems)), items))
+        first = next((p.key.split(".")[1] for p in problems if p.key.startswith("risks.")), None)
+        if first:
+            module = self.session.catalogue.risk(first).modules[0]
+            self.accordion.selected_index = next(i for i, m in enumerate(self._modules) if m.id == module)
+
+    def _where(self, key: str) -> str:
+        """A field described in words: `R3 Profiling – Reason for your estimate`."""
+        caption = self._captions.get(key, key)
+        parts = key.split(".")
+        if parts[0] == "risks" and len(parts) > 1 and parts[1] in self.session.catalogue.risks_by_id:
+            risk = self.session.catalogue.risk(parts[1])
+            return f"{self.numbers[risk.id]} {risk.title[self.lang]} – {caption}"
+        return caption
+
+    def _on_school(self, change: dict) -> None:
+        if self._quiet:
+            return
+        target = change["new"]
+        with self._quietly():
+            self.school_menu.value = change["old"]  # stays until the change really happens
+        self._guard(lambda: self.open(target))
+
+    def _guard(self, action: Callable[[], None]) -> None:
+        """Run `action` now, or after asking whether to discard unsaved changes."""
+        if self.session.dirty:
+            self._ask(self.t("form.discard_question"), self.t("form.discard"), action)
+        else:
+            action()
+
+    def _ask(self, question: str, yes: str, action: Callable[[], None]) -> None:
+        """Show a question with a button that runs `action` and one that cancels."""
+        go_on = w.Button(description=yes, button_style="warning", layout=w.Layout(width="auto"))
+        cancel = w.Button(description=self.t("form.cancel"))
+        message = w.HTML(f"<b>{question}</b>", layout=w.Layout(width="100%"))
+
+        def answer(run: bool) -> None:
+            for child in self.question.children:
+                child.close()
+            self.question.children = []
+            if run:
+                action()
+
+        go_on.on_click(lambda _: answer(True))
+        cancel.on_click(lambda _: answer(False))
+        self.question.children = [message, go_on, cancel]
+        self.question.layout = w.Layout(flex_flow="row wrap", gap="8px", border="2px solid #8a3b00", padding="6px")
+
+    @contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """Set widget values without treating them as the user's edits."""
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
