@@ -82,5 +82,17 @@ def report(district_dir: Path, school_id: str, lang: str | None, formats: str, o
         click.echo(str(path))
 
 
+@main.command()
+@click.argument("district_dir", type=DISTRICT_DIR)
+@click.option("--port", type=click.IntRange(1, 65535), default=8866, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--idle-timeout", type=click.IntRange(min=10), default=600, show_default=True,
+              help="Seconds after which a closed tab's kernel is shut down.")
+def capture(district_dir: Path, port: int, idle_timeout: int) -> None:
+    """Serve the capture form as a Voilà app on 127.0.0.1 and print its URL (with a token); Ctrl-C stops it."""
+    from .capture_app import serve
+
+    sys.exit(serve(district_dir, port, idle_timeout, echo=click.echo))
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
