@@ -94,5 +94,57 @@ def capture(district_dir: Path, port: int, idle_timeout: int) -> None:
     sys.exit(serve(district_dir, port, idle_timeout, echo=click.echo))
 
 
+@main.command()
+@click.argument("district_dir", type=DISTRICT_DIR)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .xlsx file to write.")
+@click.option("--lang", type=LANG, default="de", show_default=True, help="Language of the headers and lists.")
+@click.option("--school", "school_id", help="Prefill with this school's assessment (for its yearly review).")
+def template(district_dir: Path, output: Path, lang: str, school_id: str | None) -> None:
+    """Write the XLSX questionnaire schools fill in (read back with `riskkit import`)."""
+    from .district import load_district
+    from .i18n import label
+    from .sheets_template import write_template
+
+    write_template(load_district(district_dir), output, lang, school_id)
+    click.echo(f"{label('sheet.written', lang)}: {output}")
+
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("district_dir", type=DISTRICT_DIR)
+@click.option("--dry-run", is_flag=True, help="Show what would be created, updated or left unchanged; write nothing.")
+def import_(files: tuple[Path, ...], district_dir: Path, dry_run: bool) -> None:
+    """Import filled questionnaires (.xlsx) and flat tables (.csv/.xlsx, one row per school and risk).
+
+    Schools with problems are not written; every problem is listed and the exit code is 2.
+    """
+    from .district import load_district
+    from .errors import ValidationError
+    from .importer import import_files
+
+    report, problems = import_files(load_district(district_dir), list(files), dry_run)
+    click.echo(report)
+    if problems:
+        raise ValidationError(problems)
+
+
+@main.command()
+@click.argument("district_dir", type=DISTRICT_DIR)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: reports/<district>/<district>-results.<format>).")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date to judge overdue reviews by (YYYY-MM-DD).")
+def export(district_dir: Path, fmt: str, output: Path | None, today) -> None:
+    """Export the district's results table, one row per school and risk, safe to open in a spreadsheet."""
+    from .district import load_district
+    from .export import export as write_export
+    from .i18n import label
+
+    district = load_district(district_dir)
+    output = output or Path("reports") / district.id / f"{district.id}-results.{fmt}"
+    write_export(district, fmt, output, today.date() if today else None)
+    click.echo(f"{label('sheet.written', district.config.language)}: {output}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,0 +1,108 @@
+"""`riskkit export`: a district's results table as CSV or XLSX for other tools, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .district import RESULT_COLUMNS, District
+from .errors import RiskkitError
+from .flat import input_columns, planned_slots, school_rows
+from .yamlio import write_atomic
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Format = Literal["csv", "xlsx"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_frame(district: District, today: date | None = None) -> pd.DataFrame:
+    """`District.results()` plus the input columns it lacks (assessed by, override, planned owner/due/note)."""
+    import pandas as pd
+
+    results = district.results(today)
+    slots = planned_slots(district.catalogue)
+    extra = [c for c in input_columns(slots) if c not in RESULT_COLUMNS]
+    rows = [row for a in district.schools.values() for row in school_rows(a, district.catalogue, slots)]
+    inputs = pd.DataFrame(rows, columns=input_columns(slots))[["school_id", "risk_id", *extra]]
+    return results.merge(inputs, on=["school_id", "risk_id"], how="left", validate="one_to_one")
+
+
+def neutralise(text: str) -> str:
+    """Prefix an apostrophe to text a spreadsheet would run as a formula, and to text that starts with one.
+
+    Import drops one leading apostrophe from CSV cells, so the round trip gives the text back unchanged.
+    """
+    return "'" + text if text.startswith((*FORMULA_START, "'")) else text
+
+
+def _plain(value: Any) -> Any:
+    """A cell value as None, bool, int, date or str (lists joined with ', ')."""
+    import pandas as pd
+
+    if isinstance(value, list):
+        return ", ".join(value)
+    if pd.isna(value):
+        return None
+    return value.item() if hasattr(value, "item") else value  # numpy scalars to Python
+
+
+def export_bytes(district: District, fmt: Format, today: date | None = None) -> bytes:
+    """The export file's content: CSV (UTF-8, comma, formula-like text neutralised) or XLSX (text as text)."""
+    frame = export_frame(district, today)
+    rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    if fmt == "csv":
+        return _csv(list(frame.columns), rows)
+    if fmt == "xlsx":
+        return _xlsx(list(frame.columns), rows)
+    raise ValueError(f"format must be csv or xlsx, got {fmt!r}")
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else str(v).lower() if isinstance(v, bool) else
+                         neutralise(v) if isinstance(v, str) else str(v) for v in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _xlsx(header: list[str], rows: list[list[Any]]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("results")
+    sheet.append(header)
+    for number, row in enumerate(rows, start=2):
+        cells = []
+        for column, value in zip(header, row):
+            try:
+                cell = WriteOnlyCell(sheet, value=value)
+            except IllegalCharacterError:
+                school, risk = row[header.index("school_id")], row[header.index("risk_id")]
+                raise RiskkitError(
+                    f"school {school}, risk {risk}, column {column}: text with control characters cannot be"
+                    " stored in XLSX; export as CSV"
+                ) from None
+            if isinstance(value, str):
+                cell.data_type = "s"  # text stays text, even when it looks like a formula
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+            cells.append(cell)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def export(district: District, fmt: Format, output: Path, today: date | None = None) -> Path:
+    """Write the export atomically to `output`."""
+    write_atomic(output, export_bytes(district, fmt, today))
+    return output

@@ -1,0 +1,130 @@
+"""`riskkit import`: what a set of spreadsheets changes in a district, shown and (unless a dry run) written.
+
+A school is created, updated (its changed fields listed, the previous file kept in `schools/.history/`) or left
+unchanged. Schools with problems are not written; the problems are raised together at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from .assessment import SchoolAssessment
+from .catalogue import Catalogue
+from .district import District
+from .errors import Problem
+from .i18n import Lang, label
+from .intake import read_files
+from .yamlio import key_path, write_atomic
+
+HISTORY_DIR = ".history"
+Action = Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What importing one school does; `previous` is the history copy of the replaced file, once written."""
+
+    assessment: SchoolAssessment
+    file: str
+    action: Action
+    changes: tuple[str, ...] = ()
+    previous: Path | None = None
+
+    @property
+    def school_id(self) -> str:
+        return self.assessment.school.id
+
+
+def canonical(assessment: SchoolAssessment, catalogue: Catalogue) -> dict[str, Any]:
+    """The school file's content with `measures_in_place` in catalogue order (it is a set; order carries nothing)."""
+    data = assessment.model_dump(mode="json", exclude_defaults=True)
+    order = {m.id: i for i, m in enumerate(catalogue.measures)}
+    for entry in data.get("risks", {}).values():
+        if "measures_in_place" in entry:
+            entry["measures_in_place"] = sorted(entry["measures_in_place"], key=lambda m: order.get(m, len(order)))
+    return data
+
+
+def _leaves(data: Any, path: list[str | int]) -> dict[str, Any]:
+    """`{'risks.x.likelihood': 2, ...}`: dicts and lists of dicts opened up, lists of ids kept whole."""
+    if isinstance(data, dict):
+        return {k: v for key, value in data.items() for k, v in _leaves(value, [*path, key]).items()}
+    if isinstance(data, list) and any(isinstance(item, dict) for item in data):
+        return {k: v for i, item in enumerate(data) for k, v in _leaves(item, [*path, i]).items()}
+    return {key_path(path): data}
+
+
+def changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:
+    """One line per changed field: `risks.x.likelihood: 2 -> 3`, `... : (none) -> ...` for added ones."""
+    before, after = _leaves(old, []), _leaves(new, [])
+    keys = [*before, *(k for k in after if k not in before)]
+    return tuple(
+        f"{k}: {_show(before.get(k))} -> {_show(after.get(k))}" for k in keys if before.get(k) != after.get(k)
+    )
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    text = repr(text) if isinstance(value, str) else f"[{text}]" if isinstance(value, list) else text
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def plan_import(district: District, paths: list[Path]) -> tuple[list[Outcome], list[str], list[Problem]]:
+    """Read the files and decide, per school, created / updated / unchanged; nothing is written."""
+    intake = read_files(paths, district)
+    outcomes = []
+    for item in intake.imported:
+        new = item.assessment
+        old = district.schools.get(new.school.id)
+        if old is None:
+            outcomes.append(Outcome(new, item.file, "created"))
+            continue
+        diff = changes(canonical(old, district.catalogue), canonical(new, district.catalogue))
+        outcomes.append(Outcome(new, item.file, "updated" if diff else "unchanged", diff))
+    return outcomes, intake.rejected, intake.problems
+
+
+def apply_import(district: District, outcomes: list[Outcome], now: datetime | None = None) -> list[Outcome]:
+    """Write created and updated schools; an updated school's previous file goes to `schools/.history/` first."""
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
+    done = []
+    for outcome in outcomes:
+        if outcome.action == "updated":
+            current = next(p for p in (district.schools_dir / f"{outcome.school_id}{s}" for s in (".yaml", ".yml")) if p.is_file())
+            previous = district.schools_dir / HISTORY_DIR / f"{outcome.school_id}.{stamp}{current.suffix}"
+            write_atomic(previous, current.read_bytes())
+            district.save_school(outcome.assessment)
+            if current.suffix == ".yml":  # save_school writes .yaml; keep one file per school
+                current.unlink()
+            outcome = replace(outcome, previous=previous)
+        elif outcome.action == "created":
+            district.save_school(outcome.assessment)
+        done.append(outcome)
+    return done
+
+
+def import_report(outcomes: list[Outcome], rejected: list[str], lang: Lang, district: District, dry_run: bool) -> str:
+    """The lines `riskkit import` prints: one per school, the changes of updated ones indented below."""
+    lines = []
+    for outcome in outcomes:
+        line = f"{label(f'sheet.import.{outcome.action}', lang)}: {outcome.school_id} ({outcome.file})"
+        if outcome.previous:
+            line += f"; {label('sheet.import.previous', lang)}: {outcome.previous.relative_to(district.path)}"
+        lines += [line, *(f"    {c}" for c in outcome.changes)]
+    lines += [f"{label('sheet.import.rejected', lang)}: {r}" for r in rejected]
+    if dry_run:
+        lines.append(label("sheet.import.dry_run", lang))
+    return "\n".join(lines)
+
+
+def import_files(district: District, paths: list[Path], dry_run: bool = False) -> tuple[str, list[Problem]]:
+    """Plan, write (unless `dry_run`) and report; returns the report and every problem found."""
+    outcomes, rejected, problems = plan_import(district, paths)
+    if not dry_run:
+        outcomes = apply_import(district, outcomes)
+    return import_report(outcomes, rejected, district.config.language, district, dry_run), problems

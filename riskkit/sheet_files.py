@@ -1,0 +1,173 @@
+"""Reading CSV and XLSX files from outside as plain tables of cells, within bounds, never trusting them.
+
+Every way a file can be unreadable (too big, too many rows, binary, bad encoding, broken zip, merged cells)
+becomes a Problem naming the file; nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+from xml.etree import ElementTree
+
+from .errors import Problem
+
+MAX_BYTES = 20_000_000  # a file larger than this is refused before it is read
+MAX_UNZIPPED = 100_000_000  # the XML inside an XLSX may not unpack to more than this
+MAX_ROWS = 20_000  # data rows per file: 1,500 schools x 13 risks fit; split larger files
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+@dataclass
+class Table:
+    """One sheet (or a CSV file): the header row and the data rows with their spreadsheet row numbers."""
+
+    file: str
+    sheet: str | None
+    header: list[str | None]
+    rows: list[tuple[int, list[Any]]] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+
+    def where(self, row: int, column: str | None = None) -> str:
+        """`Risiken!row 7, column Begründung` (no sheet part for a CSV file)."""
+        place = f"{self.sheet}!row {row}" if self.sheet else f"row {row}"
+        return f"{place}, column {column}" if column else place
+
+
+def read_table_file(path: Path) -> tuple[list[Table], list[Problem]]:
+    """Read a .csv file (one table) or an .xlsx file (one table per sheet)."""
+    path = Path(path)
+    name = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        return [], [Problem(name, "", path.suffix, "unsupported file type; allowed: .csv, .xlsx")]
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return [], [Problem(name, "", f"{size} bytes", f"file too large; at most {MAX_BYTES} bytes are read")]
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [Problem(name, "", None, f"cannot read file: {exc.strerror}")]
+    if not raw.strip():
+        return [], [Problem(name, "", None, "file is empty")]
+    if suffix == ".csv":
+        table, problems = _read_csv(raw, name)
+        return ([table] if table else []), problems
+    return _read_xlsx(raw, name)
+
+
+def _decode(raw: bytes, name: str) -> tuple[str | None, list[Problem]]:
+    """UTF-8 (with or without BOM), else Windows-1252 as German Excel writes it."""
+    if b"\x00" in raw[:8192]:
+        return None, [Problem(name, "", None, "binary file, not CSV text; save the table as CSV (UTF-8 or Windows-1252)")]
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), []
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start : exc.start + 1]
+        return None, [Problem(name, f"byte {exc.start}", bad, "not text in UTF-8 or Windows-1252")]
+
+
+def _separator(text: str) -> str:
+    """`;` (German Excel), `,` or tab: whichever the header line holds most of."""
+    first = text.split("\n", 1)[0]
+    return max(";,\t", key=first.count) if any(c in first for c in ";,\t") else ","
+
+
+def _read_csv(raw: bytes, name: str) -> tuple[Table | None, list[Problem]]:
+    text, problems = _decode(raw, name)
+    if text is None:
+        return None, problems
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text))
+    table: Table | None = None
+    try:
+        for number, values in enumerate(reader, start=1):
+            cells = [_unquote(v) for v in values]
+            if table is None:
+                table = Table(name, None, [v.strip() or None for v in values])
+                continue
+            if len(table.rows) >= MAX_ROWS:
+                return None, [_too_many(name)]
+            if any(cells):
+                table.rows.append((number, cells))
+    except csv.Error as exc:
+        return None, [Problem(name, f"row {reader.line_num}", None, f"not readable as CSV: {exc}")]
+    return _checked(table, name)
+
+
+def _unquote(value: str) -> str | None:
+    """Empty cells become None; a leading apostrophe marks text (as in spreadsheets and our export) and is dropped."""
+    value = value[1:] if value.startswith("'") else value
+    return value if value.strip() else None
+
+
+def _too_many(name: str) -> Problem:
+    return Problem(name, "", f"more than {MAX_ROWS} rows", f"too many rows; at most {MAX_ROWS} data rows per file, split it")
+
+
+def _checked(table: Table | None, name: str) -> tuple[Table | None, list[Problem]]:
+    if table is None or not any(table.header):
+        return None, [Problem(name, table.where(1) if table else "", None, "row 1 must hold the column headers")]
+    if not table.rows:
+        return None, [Problem(name, "", None, "no data rows below the header row")]
+    return table, []
+
+
+def _read_xlsx(raw: bytes, name: str) -> tuple[list[Table], list[Problem]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_UNZIPPED:
+            return [], [Problem(name, "", f"{unpacked} bytes unpacked", f"XLSX too large; at most {MAX_UNZIPPED} bytes unpacked")]
+        merged = _merged_cells(archive)
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+        tables, total = [], 0
+        for sheet in book.worksheets:
+            table = Table(name, sheet.title, [], merged=merged.get(sheet.title, []))
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells = [None if isinstance(v, str) and not v.strip() else v for v in values]
+                if number == 1:
+                    table.header = [str(v).strip() if v is not None else None for v in cells]
+                elif any(v is not None for v in cells):
+                    total += 1
+                    if total > MAX_ROWS:
+                        return [], [_too_many(name)]
+                    table.rows.append((number, cells))
+            tables.append(table)
+        book.close()
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, EOFError, zlib.error, ElementTree.ParseError) as exc:
+        reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        return [], [Problem(name, "", None, f"not a readable XLSX file (damaged, truncated or another format): {reason}")]
+    return tables, []
+
+
+def _merged_cells(archive: zipfile.ZipFile) -> dict[str, list[str]]:
+    """Merged ranges per sheet title, found by streaming each sheet's XML (bounded memory)."""
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG_REL}Relationship")}
+    merged: dict[str, list[str]] = {}
+    for sheet in book.iter(f"{_MAIN}sheet"):
+        target = targets.get(sheet.get(f"{_REL}id"), "")
+        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        if part not in archive.namelist():
+            continue
+        with archive.open(part) as source:
+            for _, element in ElementTree.iterparse(source):
+                if element.tag == f"{_MAIN}mergeCell":
+                    merged.setdefault(sheet.get("name", ""), []).append(element.get("ref", ""))
+                element.clear()
+    return merged
