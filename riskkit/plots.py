@@ -88,7 +88,10 @@ def risk_points(results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> tu
         else:
             points["inherent"].append(("inherent", r, start))
             points["residual"].append(("residual", r, end))
-    positions = _spread([p for group in points.values() for p in group])
+    # Catalogue order inside every cell, so a risk sits at a similar spot in its inherent and residual cell and
+    # the arrows run roughly parallel instead of crossing.
+    order = {r.risk.id: i for i, r in enumerate(results)}
+    positions = _spread(sorted((p for group in points.values() for p in group), key=lambda p: order[p[1].risk.id]))
     styles = {
         "inherent": dict(symbol="square", color="#ffffff", line=dict(color=INK, width=2), text=INK),
         "residual": dict(symbol="circle", color=RESIDUAL_FILL, line=dict(color="#ffffff", width=1.5), text="#ffffff"),
@@ -104,8 +107,9 @@ def risk_points(results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> tu
             mode="markers+text",
             text=[numbers[r.risk.id] for _, r, _ in group],
             textfont=dict(color=style["text"], size=[_font(positions[(kind, r.risk.id)][2]) for _, r, _ in group]),
+            # opacity 1: plotly fades markers whose sizes are an array to 0.7, which lowers the text contrast
             marker=dict(symbol=style["symbol"], size=[positions[(kind, r.risk.id)][2] for _, r, _ in group],
-                        color=style["color"], line=style["line"]),
+                        color=style["color"], line=style["line"], opacity=1),
             hovertext=[_hover(r, kind, matrix, lang) for _, r, _ in group],
             hoverinfo="text",
             showlegend=True,

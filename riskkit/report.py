@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ FORMATS = ("html", "pdf")
 # Outputs may carry {"riskkit": {"title": ..., "lang": ...}} metadata; the exported document takes its title from it.
 META_KEY = "riskkit"
 RESET_TAG = "riskkit-reset"
+WARM_ENGINE = "riskkit-warm-kernel"
 PDF_HINT = (
     "install WeasyPrint's system libraries (Debian/Ubuntu: `sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0"
     " fonts-dejavu-core`) or leave out pdf with --format html"
@@ -98,22 +100,17 @@ class ReportRenderer:
         nb.cells.insert(0, reset)
         if not self._km.is_alive():
             self._km.restart_kernel(now=True)
-        client = self._km.client()
-        client.start_channels()
         try:
             nb = papermill.execute_notebook(
-                nb, None, parameters=parameters, progress_bar=False, km=self._km, kc=client,
+                nb, None, parameters=parameters, engine_name=_engine(), progress_bar=False, km=self._km,
                 cwd=str(Path.cwd()),
             )
         except PapermillExecutionError as exc:
             first = exc.source.strip().splitlines()[0] if exc.source.strip() else ""
-            raise ReportError(
-                f"{name}: cell [{exc.exec_count}] `{first}` failed: {exc.ename}: {exc.evalue}"
-            ) from None
+            # cell_index counts from 0 with the reset cell first: it is the cell's 1-based place in the .ipynb
+            raise ReportError(f"{name}: cell {exc.cell_index} `{first}` failed: {exc.ename}: {exc.evalue}") from None
         except RuntimeError as exc:  # a dead kernel or a timeout
             raise ReportError(f"{name}: notebook run failed: {exc}") from exc
-        finally:
-            client.stop_channels()
         nb.cells = [c for c in nb.cells if RESET_TAG not in c.metadata.get("tags", [])]
         return nb
 
@@ -140,6 +137,35 @@ class ReportRenderer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@cache
+def _engine() -> str:
+    """Register (once) and name the papermill engine for a kernel we keep running."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class WarmKernelEngine(NBClientEngine):
+        """Runs on the given `km` with a fresh kernel client per notebook, closed afterwards (nbclient leaves
+        the client of a kernel it does not own open, and a client reused across runs timed out)."""
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                     stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
+                                     execution_timeout: int | None = None, input_path: Any = None,
+                                     **kwargs: Any) -> Any:
+            client = PapermillNotebookClient(
+                nb_man, kernel_name=kernel_name, log_output=log_output, stdout_file=stdout_file,
+                stderr_file=stderr_file, startup_timeout=start_timeout, timeout=execution_timeout, **kwargs,
+            )
+            try:
+                return client.execute()
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
+
+    papermill_engines.register(WARM_ENGINE, WarmKernelEngine)
+    return WARM_ENGINE
 
 
 def _import_weasyprint() -> Any:

@@ -93,7 +93,7 @@ class SchoolView:
         return f"{self.numbers[r.risk.id]} {_e(r.risk.title[self.lang])}"
 
     def _position(self, likelihood: int, severity: int, level: str) -> str:
-        return f"{self.level(level)} {self.t('position', l=likelihood, s=severity)}"
+        return f'{self.level(level)} <span class="pos">{self.t("position", l=likelihood, s=severity)}</span>'
 
     @cached_property
     def _planned(self) -> list[tuple[PlannedMeasure, RiskResult]]:

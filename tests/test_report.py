@@ -1,0 +1,303 @@
+"""The per-school report: real kernel (papermill), real nbconvert, WeasyPrint PDF, Debian Chromium via Playwright."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from html import escape
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from riskkit import load_district
+from riskkit.cli import main
+from riskkit.report import SCHOOL_NOTEBOOK, ReportError, ReportRenderer, notebook_path, render_school_report
+from riskkit.staticfig import BrowserNotFoundError
+
+from conftest import REPO, TODAY
+
+SCRIPT = "<script>alert(1)</script>"
+DE_SCHOOL, EN_SCHOOL = "gs-kleeblatt", "igs-musterau-nord"  # 3 risks open / 2 high residual risks, 1 plan overdue
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes, and the text outside <style>."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self._in_style = False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if not self._in_style:
+            self.text.append(data)
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def district(module_district_dir: Path):
+    """The sample district with a `<script>` tag typed into one of gs-kleeblatt's reasons."""
+    d = load_district(module_district_dir)
+    assessment = d.school(DE_SCHOOL)
+    entry = assessment.risks["discrimination-exposure"]
+    entry.reason = f"{SCRIPT} {entry.reason}"
+    d.save_school(assessment)
+    return load_district(module_district_dir)
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    with ReportRenderer() as r:
+        yield r
+
+
+@pytest.fixture(scope="module")
+def reports(district, renderer, tmp_path_factory):
+    """One German and one English report, rendered with one warm renderer."""
+    out = tmp_path_factory.mktemp("reports")
+    de = render_school_report(district.path, DE_SCHOOL, out=out / "de", renderer=renderer, today=TODAY)
+    en = render_school_report(district.path, EN_SCHOOL, lang="en", out=out / "en", renderer=renderer, today=TODAY)
+    return {"de": de, "en": en}
+
+
+def _html(reports, lang: str) -> str:
+    return reports[lang]["html"].read_text(encoding="utf-8")
+
+
+def test_writes_the_three_files_and_nothing_else(reports):
+    for lang, school in (("de", DE_SCHOOL), ("en", EN_SCHOOL)):
+        paths = reports[lang]
+        assert set(paths) == {"ipynb", "html", "pdf"}
+        folder = paths["html"].parent
+        assert sorted(p.name for p in folder.iterdir()) == [f"{school}.html", f"{school}.ipynb", f"{school}.pdf"]
+
+
+def test_executed_notebook_has_parameters_and_outputs(reports):
+    nb = nbformat.read(reports["de"]["ipynb"], as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    injected = [c for c in code if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    assert f'school_id = "{DE_SCHOOL}"' in injected[0].source and 'today = "2026-11-23"' in injected[0].source
+    assert not any(c.source == "%reset -f" for c in code)
+    assert not [o for c in code for o in c.outputs if o.output_type in ("error", "stream")]
+    shown = [c for c in code if c.outputs]
+    assert [c.source for c in shown] == [
+        "view.header()", "view.summary()", "view.heatmap()", "view.risks()", "view.action_plan()", "view.sign_off()",
+    ]
+
+
+def test_html_has_no_input_cells_and_no_scripts(reports):
+    html = _html(reports, "de")
+    for needle in ("SchoolView", "view.header()", "jp-InputArea", "In&nbsp;[", "jp-InputPrompt"):
+        assert needle not in html
+    assert "<script" not in html.lower()
+
+
+def test_html_loads_nothing_from_other_hosts(reports):
+    for lang in ("de", "en"):
+        html = _html(reports, lang)
+        tags = Tags(html).tags
+        remote = re.compile(r"^\s*(https?:)?//", re.I)
+        for tag, attrs in tags:
+            for key in ("src", "srcset", "data", "poster", "action"):
+                assert not remote.match(attrs.get(key) or ""), (tag, attrs)
+            if tag == "link":
+                assert not remote.match(attrs.get("href") or ""), attrs
+            if tag == "a":
+                assert not remote.match(attrs.get("href") or ""), attrs
+        assert not re.search(r"@import", html, re.I)
+        assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", html, re.I)
+        csp = [a["content"] for t, a in tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+        assert csp and csp[0].startswith("default-src 'none';")
+
+
+def test_html_german_content(reports, district):
+    html = _html(reports, "de")
+    parser = Tags(html)
+    text = _words(" ".join(parser.text))
+    school = district.school(DE_SCHOOL)
+    assert ('html', {'lang': 'de'}) in parser.tags
+    assert f"<title>DSFA – {school.school.name}</title>" in html
+    assert f"<h1>{school.school.name}</h1>" in html
+    results = district.evaluate(DE_SCHOOL)
+    numbers = {r.risk.id: f"R{i}" for i, r in enumerate(results, 1)}
+    for r in results:
+        assert f'<h3 id="risk-{r.risk.id}">{numbers[r.risk.id]} {escape(r.risk.title["de"])}</h3>' in html
+    open_risks = [r for r in results if not r.assessed]
+    assert len(open_risks) == 3
+    listed = ", ".join(f"{numbers[r.risk.id]} {r.risk.title['de']}" for r in open_risks)
+    assert f"Noch offen (nicht bewertet und nicht eingestuft) sind 3: {listed}." in text
+    for r in open_risks:
+        section = html.split(f'<h3 id="risk-{r.risk.id}">')[1].split("</section>")[0]
+        assert '<span class="level level-open">offen</span> Die Schule hat dieses Risiko noch nicht bewertet.' in section
+        assert "Eintrittswahrscheinlichkeit (Schule)" not in section  # never scored
+    assert "Der Katalog nennt 13 Risiken; die Schule hat 10 davon bewertet." in text
+    assert "Vorherige Konsultation der Aufsichtsbehörde (Art. 36 DSGVO) nötig: nein." in text
+    assert "Die Aussage ist vorläufig, solange nicht alle Risiken bewertet sind." in text
+    assert "Dr. Miriam Feldhaus <datenschutz-schulen@example.org>" in text
+
+
+def test_typed_script_shows_as_text(reports):
+    html = _html(reports, "de")
+    assert f"{escape(SCRIPT)} Sehr kleine Dorfschule" in html
+    assert SCRIPT not in html
+
+
+def test_html_english_content_art36_and_action_plan(reports, district):
+    html = _html(reports, "en")
+    text = _words(" ".join(Tags(html).text))
+    results = district.evaluate(EN_SCHOOL)
+    numbers = {r.risk.id: f"R{i}" for i, r in enumerate(results, 1)}
+    high = [r for r in results if r.residual_level == "high"]
+    assert len(high) == 2
+    names = ", ".join(f"{numbers[r.risk.id]} {r.risk.title['en']}" for r in high)
+    assert "Prior consultation of the supervisory authority (Art. 36 GDPR) needed: yes." in text
+    assert f"For 2 risks a high residual risk remains after the measures in place ({names})." in text
+    for r in results:
+        assert escape(r.risk.title["en"]) in html
+    plan = html.split('<table class="plan">')[1].split("</table>")[0]
+    rows = re.findall(r'<tr><td class="num">(\d{4}-\d\d-\d\d)</td>.*?</tr>', plan)
+    assert rows == sorted(rows) and len(rows) == 3
+    overdue = [d for d in rows if d < TODAY.isoformat()]
+    assert len(overdue) == 1
+    assert re.search(rf'<td class="num">{overdue[0]}</td>.*?<span class="overdue">overdue</span>', plan)
+    assert plan.count('<span class="overdue">overdue</span>') == 1
+
+
+def test_heatmap_is_an_accessible_inline_svg(reports):
+    html = _html(reports, "de")
+    svg = html.split('<figure class="heatmap">')[1].split("</figure>")[0]
+    tag, attrs = Tags(svg).tags[0]
+    assert (tag, attrs["role"], attrs["aria-labelledby"]) == ("svg", "img", "matrix-svg-title matrix-svg-desc")
+    assert attrs["viewbox"] == "0 0 720 580" and "width" not in attrs  # sized by CSS; parsers restore viewBox
+    assert '<title id="matrix-svg-title">Risikomatrix</title>' in svg
+    assert '<desc id="matrix-svg-desc">Risikomatrix mit 10 bewerteten Risiken.' in svg
+    for level in ("geringes Risiko", "hohes Risiko"):
+        assert f">{level}</text>" in svg
+    assert "Ausgangsrisiko (vor Maßnahmen)" in svg and "Restrisiko (nach Maßnahmen)" in svg
+
+
+def test_pdf_text_and_first_page(reports, district):
+    import pypdfium2
+    from pypdf import PdfReader
+
+    for lang, school_id in (("de", DE_SCHOOL), ("en", EN_SCHOOL)):
+        reader = PdfReader(reports[lang]["pdf"])
+        box = reader.pages[0].mediabox
+        assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
+        text = _words(" ".join(page.extract_text() for page in reader.pages))
+        assert district.school(school_id).school.name in text
+        for r in district.evaluate(school_id):
+            assert r.risk.title[lang] in text
+        assert f"1 / {len(reader.pages)}" in text  # page numbers
+        image = pypdfium2.PdfDocument(reports[lang]["pdf"])[0].render(scale=1).to_pil().convert("L")
+        dark = sum(image.histogram()[:128])
+        assert dark > 0.01 * image.width * image.height
+
+
+def test_browser_opens_report_offline_with_heatmap(reports, district):
+    from playwright.sync_api import sync_playwright
+
+    results = district.evaluate(DE_SCHOOL)
+    markers = sum(1 if (r.likelihood, r.severity) == (r.residual_likelihood, r.residual_severity) else 2
+                  for r in results if r.assessed)
+    requests, problems = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        try:
+            page = browser.new_page()
+            page.on("request", lambda req: requests.append(req.url))
+            page.on("console", lambda msg: problems.append(msg.text) if msg.type in ("error", "warning") else None)
+            page.goto(reports["de"]["html"].as_uri(), wait_until="load")
+            heatmap = page.locator("figure.heatmap svg[role=img]")
+            box = heatmap.bounding_box()
+            assert box["width"] > 300 and box["height"] > 250
+            assert page.locator("figure.heatmap svg .scatterlayer path.point").count() == markers
+            assert page.get_by_role("img", name="Risikomatrix").count() == 1
+            assert SCRIPT in page.locator("main").inner_text()
+        finally:
+            browser.close()
+    assert requests and all(url.startswith(("file:", "data:")) for url in requests), requests
+    assert problems == []
+
+
+def test_papermill_cli_runs_the_notebook(district, tmp_path):
+    out = tmp_path / "out.ipynb"
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "papermill"), str(notebook_path(SCHOOL_NOTEBOOK)), str(out),
+         "-p", "district_dir", str(district.path), "-p", "school_id", EN_SCHOOL, "-p", "lang", "en",
+         "-p", "today", "2026-11-23", "--no-progress-bar"],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert run.returncode == 0, run.stderr
+    nb = nbformat.read(out, as_version=4)
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+    assert f"<h1>{district.school(EN_SCHOOL).school.name}</h1>" in html
+    assert '<h2 id="plan">Action plan</h2>' in html
+
+
+def test_failing_cell_names_school_and_cell_and_writes_nothing(district, renderer, tmp_path):
+    with pytest.raises(ReportError) as caught:
+        render_school_report(district.path, DE_SCHOOL, lang="fr", out=tmp_path / "out", renderer=renderer)
+    assert str(caught.value) == (
+        f"{DE_SCHOOL}: cell 4 `from riskkit.schoolview import SchoolView` failed: "
+        "RiskkitError: lang must be one of de, en, got 'fr'"
+    )
+    assert not (tmp_path / "out").exists()
+    # the warm kernel still works after the failure
+    documents = renderer.render(notebook_path(SCHOOL_NOTEBOOK), {"district_dir": str(district.path),
+                                "school_id": "gs-am-lindenweg", "lang": "en"}, name="gs-am-lindenweg")
+    assert b"Grundschule Am Lindenweg" in documents["html"] and documents["pdf"].startswith(b"%PDF-")
+
+
+def test_unknown_school_lists_ids_before_any_kernel(district_dir, monkeypatch):
+    def no_renderer(*args, **kwargs):
+        raise AssertionError("a renderer was started")
+
+    monkeypatch.setattr("riskkit.report.ReportRenderer", no_renderer)
+    result = CliRunner().invoke(main, ["report", str(district_dir), "gs-nowhere"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: unknown school 'gs-nowhere'; known: bbs-gesundheit-soziales, bbs-musterau,")
+    assert result.output.rstrip().endswith("obs-wiesental, rs-an-der-aue")
+
+
+def test_unknown_format_is_refused(district_dir):
+    result = CliRunner().invoke(main, ["report", str(district_dir), DE_SCHOOL, "--format", "html,docx"])
+    assert result.exit_code == 3
+    assert result.output == "error: unknown report format docx; allowed: html, pdf\n"
+
+
+def test_missing_pdf_engine_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails as on a machine without it
+    with pytest.raises(ReportError) as caught:
+        ReportRenderer(("html", "pdf"))
+    assert "sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core" in str(caught.value)
+    assert str(caught.value).startswith("the PDF engine WeasyPrint cannot start (")
+
+
+def test_missing_browser_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BrowserNotFoundError) as caught:
+        ReportRenderer(("html",))
+    assert str(caught.value) == (
+        "no Chromium or Chrome found to draw the risk matrix; install Chromium (Debian/Ubuntu: "
+        "`sudo apt-get install chromium`) or set BROWSER_PATH to a Chrome/Chromium"
+    )
