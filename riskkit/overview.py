@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Literal
 
 from .assessment import assess_risk
 from .district import District, read_district
-from .errors import Problem
-from .i18n import Lang, label
+from .errors import Problem, RiskkitError
+from .i18n import LANGUAGES, Lang, label
 from .method import LEVELS, RISK_LEVELS
 from .plots import INK, LEVEL_FILL, LEVEL_TEXT, RESIDUAL_FILL
 from .schoolview import Block
@@ -409,12 +409,19 @@ class Overview:
 
 
 def load_overview(
-    district_dir: str | Path, lang: Lang | None = None, *, today: date | None = None,
+    district_dir: str | Path, lang: Lang | None = None, *, today: str | date | None = None,
     report_formats: Sequence[str] = ("html", "pdf"),
 ) -> Overview:
-    """Read the district (invalid school files become gaps, not errors) and prepare its overview."""
+    """Read the district (invalid school files become gaps, not errors) and prepare its overview.
+
+    `lang` defaults to the district's, `today` (a date or YYYY-MM-DD) to today.
+    """
     district, problems = read_district(district_dir)
-    return Overview(district, problems, lang or district.config.language, today or date.today(), tuple(report_formats))
+    lang = lang or district.config.language
+    if lang not in LANGUAGES:
+        raise RiskkitError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    day = date.fromisoformat(today) if isinstance(today, str) else (today or date.today())
+    return Overview(district, problems, lang, day, tuple(report_formats))
 
 
 def _e(value: object) -> str:

@@ -1,0 +1,77 @@
+"""index.html of a batch run: the overview and every school's reports, linked relatively, readable offline."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from .district import District
+from .i18n import Lang, label
+from .yamlio import write_atomic
+
+KINDS = ("html", "pdf", "ipynb")
+CSS = (
+    "body{font:16px/1.5 'DejaVu Sans',Arial,sans-serif;color:#1a1a1a;background:#fff;max-width:60rem;margin:0 auto;"
+    "padding:1.5rem}h1,h2{color:#10284a}table{border-collapse:collapse;width:100%}th,td{border:1px solid #9a9a9a;"
+    "padding:.3em .5em;text-align:left;vertical-align:top}thead th{background:#e8edf3;color:#10284a}"
+    "caption{text-align:left;font-weight:600;padding-bottom:.3em}a{color:#0b4f9c}.failed{color:#8b0000;font-weight:600}"
+)
+CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
+def write_index(out: Path, district: District, manifest: dict, lang: Lang) -> Path:
+    """Write `out/index.html` from the manifest: links only to documents that exist, failures with their cause."""
+    reports = manifest["reports"]
+    names = {school_id: a.school.name for school_id, a in district.schools.items()}
+    title = label("batch.title", lang).format(district=district.config.name)
+    facts = label("batch.facts", lang).format(
+        version=manifest["riskkit_version"], catalogue=manifest["catalogue"],
+        finished=manifest.get("finished") or "", **{s: sum(r["status"] == s for r in reports.values())
+                                                    for s in ("rendered", "skipped", "failed")},
+    )
+    overview = reports.get("overview", {})
+    rows = []
+    for name in sorted(n for n in reports if n != "overview"):
+        entry = reports[name]
+        rows.append(
+            f"<tr><td>{_e(names.get(name, name))}</td><td>{_e(name)}</td><td>{_status(entry, lang)}</td>"
+            f"<td>{_links(out, 'schools', name)}</td></tr>"
+        )
+    head = "".join(f'<th scope="col">{_e(label(k, lang))}</th>' for k in
+                   ("school", "overview.school_id", "batch.status", "overview.reports"))
+    page = (
+        f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_e(title)}</title>'
+        f"<style>{CSS}</style></head><body><main>"
+        f"<h1>{_e(title)}</h1><p>{_e(facts)}</p>"
+        f"<h2>{_e(label('batch.overview', lang))}</h2>"
+        f"<p>{_status(overview, lang)} {_links(out, '', 'overview')}</p>"
+        f"<h2>{_e(label('batch.schools', lang))}</h2>"
+        f"<table><caption>{_e(label('batch.schools_table', lang))}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></main></body></html>\n"
+    )
+    path = out / "index.html"
+    write_atomic(path, page)
+    return path
+
+
+def _status(entry: dict, lang: Lang) -> str:
+    status = entry.get("status", "missing")
+    text = _e(label(f"batch.status_{status}", lang))
+    if status == "failed":
+        return f'<span class="failed">{text}</span>: {_e(entry.get("error") or "")}'
+    return text
+
+
+def _links(out: Path, folder: str, name: str) -> str:
+    """Relative links to the documents of `name` that exist in `out/folder`."""
+    prefix = f"{folder}/" if folder else ""
+    return " ".join(
+        f'<a href="{_e(prefix + name + "." + kind)}">{_e(kind.upper())}</a>'
+        for kind in KINDS if (out / prefix / f"{name}.{kind}").is_file()
+    )
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value))
