@@ -146,5 +146,41 @@ def export(district_dir: Path, fmt: str, output: Path | None, today) -> None:
     click.echo(f"{label('sheet.written', district.config.language)}: {output}")
 
 
+@main.command()
+@click.argument("district_dir", type=DISTRICT_DIR)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: reports/<district-id>/).")
+@click.option("--workers", type=click.IntRange(min=1), help="Parallel workers (default: one per core).")
+@click.option("--formats", default="html,pdf", show_default=True,
+              help="Comma-separated: html, pdf (the executed .ipynb is always written).")
+@click.option("--lang", type=LANG, help="Language of the reports (default: the district's).")
+@click.option("--force", is_flag=True, help="Render every report, also those whose inputs are unchanged.")
+@click.option("--scheduler", metavar="ADDRESS", help="Run on a Dask distributed cluster, e.g. tcp://host:8786.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date to judge overdue dates by (YYYY-MM-DD).")
+def batch(district_dir: Path, out: Path | None, workers: int | None, formats: str, lang: str | None, force: bool,
+          scheduler: str | None, today) -> None:
+    """Render every school's report and the district overview, in parallel; re-runs skip unchanged reports.
+
+    Writes schools/<id>.{ipynb,html,pdf}, overview.*, index.html and manifest.json. Exits 1 if any report failed
+    (each failure is listed with its cause) and 130 if interrupted; the next run resumes.
+    """
+    from .batch import run_batch
+
+    result = run_batch(
+        district_dir, out=out, workers=workers, formats=[f.strip() for f in formats.split(",") if f.strip()],
+        lang=lang, force=force, scheduler=scheduler, today=today.date() if today else None,
+    )
+    click.echo(
+        f"{result.out}: {result.count('rendered')} rendered, {result.count('skipped')} up to date, "
+        f"{len(result.errors)} failed in {result.seconds:.1f} s"
+    )
+    for name, error in sorted(result.errors.items()):
+        click.echo(f"FAILED {name}: {error}", err=True)
+    if result.interrupted:
+        sys.exit(130)
+    if result.errors:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
