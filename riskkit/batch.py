@@ -25,7 +25,7 @@ from typing import Any
 
 from .district import DISTRICT_FILE, SCHOOLS_DIR, District, read_district
 from .errors import RiskkitError
-from .report import SCHOOL_NOTEBOOK, check_formats, notebook_path
+from .report import FORMATS, SCHOOL_NOTEBOOK, check_formats, notebook_path
 from .yamlio import write_atomic
 
 OVERVIEW_NOTEBOOK = "district_overview.ipynb"
@@ -205,8 +205,7 @@ def run_batch(
     }
     result = BatchResult(out)
     for problem in problems:
-        name = Path(problem.file).stem
-        message = str(problem).replace(str(district.path), district.id)
+        name, message = Path(problem.file).stem, str(problem)
         result.errors[name] = f"{result.errors[name]}; {message}" if name in result.errors else message
     for name, message in result.errors.items():
         result.status[name] = "failed"
@@ -279,6 +278,9 @@ def _render_all(
                 documents, seconds = future.result()
                 for kind, path in output_paths(out, job.name, formats).items():
                     write_atomic(path, documents[kind])
+                every = output_paths(out, job.name, FORMATS)
+                for kind in set(FORMATS) - set(formats):  # a document in a format not asked for now is outdated
+                    every[kind].unlink(missing_ok=True)
                 entry.update(status="rendered", duration_s=round(seconds, 3))
                 line = f"[{done}/{len(todo)}] {job.name}: rendered in {seconds:.1f} s"
             except Exception as exc:  # a failing report never stops the others

@@ -1,0 +1,263 @@
+"""The district batch: a real run of the sample district (process pool, warm kernels, HTML and PDF), re-runs,
+a broken school file, failures in workers, Ctrl-C and resume, and a Dask cluster."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+import riskkit
+from riskkit import batch, load_district
+from riskkit.batch import JobError, run_batch
+from riskkit.cli import main
+
+from conftest import SAMPLE, TODAY
+
+REMOTE = re.compile(r"""(src|href|srcset|data|action)\s*=\s*["']?\s*(https?:)?//|@import|url\(\s*['"]?\s*(https?:)?//""", re.I)
+SMALL = ("gs-kleeblatt", "obs-wiesental")
+
+
+def _small_district(tmp_path: Path, keep: tuple[str, ...] = SMALL) -> Path:
+    """A copy of the sample district with only the schools in `keep`."""
+    target = tmp_path / "small-district"
+    shutil.copytree(SAMPLE, target)
+    for path in (target / "schools").iterdir():
+        if path.stem not in keep:
+            path.unlink()
+    return target
+
+
+def _files(out: Path) -> set[str]:
+    return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+
+
+def _mtimes(out: Path) -> dict[str, int]:
+    return {name: (out / name).stat().st_mtime_ns for name in _files(out)}
+
+
+@pytest.fixture(scope="module")
+def sample_run(module_district_dir, tmp_path_factory):
+    """One batch run of the whole sample district (HTML and PDF), shared by the tests that only read it."""
+    out = tmp_path_factory.mktemp("reports") / "sample-district"
+    lines: list[str] = []
+    result = run_batch(module_district_dir, out=out, today=TODAY, log=lines.append, progress=False)
+    return load_district(module_district_dir), out, result, lines
+
+
+def test_sample_district_every_file_present(sample_run):
+    district, out, result, lines = sample_run
+    assert result.ok and result.errors == {}
+    assert result.status == {name: "rendered" for name in ["overview", *district.schools]}
+    expected = {"index.html", "manifest.json", "overview.ipynb", "overview.html", "overview.pdf"}
+    expected |= {f"schools/{s}.{kind}" for s in district.schools for kind in ("ipynb", "html", "pdf")}
+    assert _files(out) == expected  # and no temp file left behind
+    assert lines[0] == "sample-district: 13 to render, 0 up to date, 0 invalid"
+    assert len([line for line in lines if re.fullmatch(r"\[\d+/13\] [a-z-]+: rendered in \d+\.\d s", line)]) == 13
+
+
+def test_sample_district_notebooks_are_valid(sample_run):
+    district, out, _, _ = sample_run
+    for path in [out / "overview.ipynb", *(out / "schools" / f"{s}.ipynb" for s in district.schools)]:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        assert not [o for c in nb.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
+
+
+def test_sample_district_html_offline_and_complete(sample_run):
+    district, out, _, _ = sample_run
+    overview = (out / "overview.html").read_text(encoding="utf-8")
+    for school_id, assessment in district.schools.items():
+        html = (out / "schools" / f"{school_id}.html").read_text(encoding="utf-8")
+        assert '<html lang="de"' in html and assessment.school.name in html
+        for r in district.evaluate(school_id):
+            if r.assessed:
+                assert r.risk.title["de"] in html
+        assert f'<a href="schools/{school_id}.html">HTML</a>' in overview
+        assert f'<a href="schools/{school_id}.pdf">PDF</a>' in overview
+    for path in [out / "index.html", out / "overview.html", *(out / "schools").glob("*.html")]:
+        html = path.read_text(encoding="utf-8")
+        assert not REMOTE.search(html), path
+        assert "<script" not in html.lower() and "jp-InputArea" not in html, path
+        assert "Content-Security-Policy" in html
+    assert "Übersicht der Datenschutz-Folgenabschätzungen: Landkreis Musterau (fiktiv)" in overview
+
+
+def test_sample_district_pdfs_have_text(sample_run):
+    from pypdf import PdfReader
+
+    district, out, _, _ = sample_run
+    for school_id, assessment in district.schools.items():
+        text = " ".join(p.extract_text() for p in PdfReader(out / "schools" / f"{school_id}.pdf").pages)
+        assert assessment.school.name in " ".join(text.split())
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(out / "overview.pdf").pages).split())
+    assert "Vorherige Konsultation (Art. 36 DSGVO)" in text and "Oberschule Wiesental" in text
+
+
+def test_manifest_and_index(sample_run):
+    district, out, result, _ = sample_run
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["riskkit_version"], manifest["catalogue"], manifest["district"]) == (
+        riskkit.__version__, "school-platform@1.0.0", "sample-district")
+    assert manifest["formats"] == ["html", "pdf"] and manifest["interrupted"] is False
+    school = manifest["reports"]["gs-kleeblatt"]
+    assert set(school["inputs"]) == {"district.yaml", "schools/gs-kleeblatt.yaml", "notebook:school_report.ipynb",
+                                     "settings"}
+    assert school["status"] == "rendered" and school["error"] is None and school["duration_s"] > 0
+    assert len(manifest["reports"]["overview"]["inputs"]) == 12 + 3
+    index = (out / "index.html").read_text(encoding="utf-8")
+    hrefs = re.findall(r'href="([^"]+)"', index)
+    assert len(hrefs) == 3 + 12 * 3
+    assert all((out / href).is_file() for href in hrefs)
+    for assessment in district.schools.values():
+        assert assessment.school.name in index
+
+
+def test_rerun_renders_nothing_then_only_the_changed_school(sample_run, tmp_path):
+    district, source_out, _, _ = sample_run
+    district_dir, out = tmp_path / "sample-district", tmp_path / "reports"
+    shutil.copytree(district.path, district_dir)
+    shutil.copytree(source_out, out, copy_function=shutil.copy2)
+    before = _mtimes(out)
+
+    result = run_batch(district_dir, out=out, today=TODAY, log=lambda line: None, progress=False)
+    assert set(result.status.values()) == {"skipped"} and len(result.status) == 13
+    after = _mtimes(out)
+    assert {k: v for k, v in after.items() if k not in ("manifest.json", "index.html")} == {
+        k: v for k, v in before.items() if k not in ("manifest.json", "index.html")}
+
+    path = district_dir / "schools" / "gs-kleeblatt.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Sehr kleine Dorfschule", "Winzige Dorfschule"),
+                    encoding="utf-8")
+    result = run_batch(district_dir, out=out, formats=["html"], today=TODAY, log=lambda line: None, progress=False)
+    assert {k: v for k, v in result.status.items() if v != "skipped"} == {"overview": "rendered",
+                                                                           "gs-kleeblatt": "rendered"}
+    changed = {k for k, v in _mtimes(out).items() if before.get(k) != v}
+    assert changed == {"manifest.json", "index.html", "overview.ipynb", "overview.html",
+                       "schools/gs-kleeblatt.ipynb", "schools/gs-kleeblatt.html"}
+    assert "Winzige Dorfschule" in (out / "schools" / "gs-kleeblatt.html").read_text(encoding="utf-8")
+    assert not (out / "schools" / "gs-kleeblatt.pdf").exists()  # the old PDF would contradict the new HTML
+    assert not (out / "overview.pdf").exists()
+    assert (out / "schools" / "obs-wiesental.pdf").exists()
+
+
+def test_broken_school_file_fails_alone(tmp_path):
+    district_dir = _small_district(tmp_path)
+    broken = district_dir / "schools" / "broken-school.yaml"
+    text = (SAMPLE / "schools" / "gs-am-lindenweg.yaml").read_text(encoding="utf-8")
+    broken.write_text(re.sub(r"likelihood: \d", "likelihood: 7", text.replace("id: gs-am-lindenweg",
+                                                                               "id: broken-school"), count=1),
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["batch", str(district_dir), "--out", str(out), "--formats", "html",
+                                    "--workers", "1", "--today", TODAY.isoformat()])
+    assert run.exit_code == 1, run.output
+    message = f"{broken}: risks.discrimination-exposure.likelihood: Input should be less than or equal to 4 (got 7)"
+    assert f"FAILED broken-school: {message}" in run.output
+    assert f"{out}: 3 rendered, 0 up to date, 1 failed in" in run.output
+    assert _files(out) == {"index.html", "manifest.json", "overview.ipynb", "overview.html",
+                           *(f"schools/{s}.{k}" for s in SMALL for k in ("ipynb", "html"))}
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["reports"]["broken-school"]["status"] == "failed"
+    assert manifest["reports"]["broken-school"]["error"] == message
+    overview = (out / "overview.html").read_text(encoding="utf-8")
+    assert "schools/broken-school.yaml: risks.discrimination-exposure.likelihood" in overview
+    assert "fehlgeschlagen" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_failure_in_a_worker_does_not_stop_the_others(tmp_path, monkeypatch):
+    """Any executor works; a job that raises is named with its cause, the others are written."""
+    district_dir = _small_district(tmp_path)
+
+    def fake_render(job):
+        if job.name == "obs-wiesental":
+            raise JobError("obs-wiesental: cell [3] `view.heatmap()` failed: RuntimeError: boom")
+        return {"ipynb": b"{}", "html": f"<p>{job.name}</p>".encode()}, 0.25
+
+    monkeypatch.setattr(batch, "render_job", fake_render)
+    with ThreadPoolExecutor(2) as pool:
+        result = run_batch(district_dir, out=tmp_path / "out", formats=["html"], executor=pool,
+                           log=lambda line: None, progress=False)
+    assert result.status == {"overview": "rendered", "gs-kleeblatt": "rendered", "obs-wiesental": "failed"}
+    assert result.errors == {"obs-wiesental": "obs-wiesental: cell [3] `view.heatmap()` failed: RuntimeError: boom"}
+    assert (tmp_path / "out" / "schools" / "gs-kleeblatt.html").read_bytes() == b"<p>gs-kleeblatt</p>"
+    assert not (tmp_path / "out" / "schools" / "obs-wiesental.html").exists()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["reports"]["gs-kleeblatt"]["duration_s"] == 0.25
+
+
+def test_stale_temp_files_of_a_killed_run_are_removed(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    (out / "schools").mkdir(parents=True)
+    (out / "schools" / ".gs-kleeblatt.html.x1y2.tmp").write_text("<html><body>half", encoding="utf-8")
+    monkeypatch.setattr(batch, "render_job", lambda job: ({"ipynb": b"{}", "html": b"<p></p>"}, 0.1))
+    with ThreadPoolExecutor(1) as pool:
+        run_batch(_small_district(tmp_path), out=out, formats=["html"], executor=pool, log=lambda line: None)
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_interrupted_run_resumes_cleanly(tmp_path):
+    district_dir = _small_district(tmp_path, keep=("gs-kleeblatt", "obs-wiesental", "rs-an-der-aue", "kgs-birkenfeld"))
+    out = tmp_path / "out"
+    riskkit_cli = Path(sys.executable).parent / "riskkit"
+    proc = subprocess.Popen(
+        [str(riskkit_cli), "batch", str(district_dir), "--out", str(out), "--formats", "html", "--workers", "1",
+         "--today", TODAY.isoformat()],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                reports = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["reports"]
+            except (OSError, ValueError, KeyError):
+                reports = {}
+            if any(r["status"] == "rendered" for r in reports.values()):
+                break
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "interrupted: pending reports cancelled" in stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["interrupted"] is True
+    rendered = {name for name, r in manifest["reports"].items() if r["status"] == "rendered"}
+    assert 1 <= len(rendered) < 5
+    assert not list(out.rglob("*.tmp"))
+    for path in (out / "schools").glob("*.html"):  # every report on disk is complete and in the manifest
+        assert path.stem in rendered and path.read_text(encoding="utf-8").rstrip().endswith("</html>")
+
+    result = run_batch(district_dir, out=out, formats=["html"], today=TODAY, log=lambda line: None, progress=False)
+    assert result.ok
+    assert {n for n, s in result.status.items() if s == "skipped"} == rendered
+    assert {n for n, s in result.status.items() if s == "rendered"} == {
+        "overview", "gs-kleeblatt", "obs-wiesental", "rs-an-der-aue", "kgs-birkenfeld"} - rendered
+    assert {f"schools/{s}.html" for s in ("gs-kleeblatt", "obs-wiesental", "rs-an-der-aue", "kgs-birkenfeld")} <= _files(out)
+
+
+def test_dask_cluster_renders_and_returns_bytes(tmp_path):
+    from distributed import LocalCluster
+
+    district_dir = _small_district(tmp_path, keep=("gs-kleeblatt",))
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = run_batch(district_dir, out=out, formats=["html"], scheduler=cluster.scheduler_address,
+                           today=TODAY, log=lambda line: None, progress=False)
+    assert result.ok and result.status == {"overview": "rendered", "gs-kleeblatt": "rendered"}
+    html = (out / "schools" / "gs-kleeblatt.html").read_text(encoding="utf-8")
+    assert "Grundschule Kleeblatt Birkenfeld" in html
+    assert "Grundschule Kleeblatt Birkenfeld" in (out / "overview.html").read_text(encoding="utf-8")
