@@ -94,7 +94,7 @@ class Draft:
             risks[risk.id] = RiskDraft() if entry is None else RiskDraft(
                 likelihood=entry.likelihood,
                 reason=entry.reason,
-                measures_in_place=list(entry.measures_in_place),
+                measures_in_place=[m.id for m in catalogue.measures_for(risk.id) if m.id in entry.measures_in_place],
                 measures_planned=[PlannedDraft(p.measure, p.owner, p.due, p.note or "") for p in entry.measures_planned],
                 override=OverrideDraft(entry.override.likelihood, entry.override.severity, entry.override.reason)
                 if entry.override else None,

@@ -23,17 +23,22 @@ from .method import LEVELS, RISK_LEVELS
 from .plots import LEVEL_FILL, LEVEL_TEXT, PLOT_CONFIG, matrix_layout, risk_numbers, risk_points
 
 NEW = "_new"  # the school menu's entry for a new school; no school id can start with "_"
-SIDEBAR_PX = 470
+CHOOSE = ""  # the value of a menu's "please choose" entry (a None value would show an empty menu)
+SIDEBAR_PX = 530
 STYLE = """<style>
 .rk-form { font-size: 14px; max-width: 1500px; }
 .rk-form h2 { margin: 0.2em 0; }
 .rk-form h4 { margin: 0.3em 0; font-size: 1.1em; }
 .rk-stacked.widget-inline-hbox { flex-direction: column; align-items: stretch; height: auto; }
+.rk-stacked.widget-inline-hbox > :not(.widget-label) { flex: 0 0 auto; }
 .rk-stacked > .widget-label { width: auto !important; max-width: none; text-align: left; white-space: normal;
   font-weight: 600; line-height: 1.4; margin-bottom: 2px; }
 .rk-form .widget-radio-box label, .rk-form .widget-checkbox label { white-space: normal; line-height: 1.35; height: auto; }
 .rk-form .widget-radio-box { height: auto; }
 .rk-form .widget-checkbox { height: auto; }
+.rk-form textarea { font-family: inherit; }
+.rk-form .widget-button { width: auto; min-width: 8em; }
+.rk-row { gap: 8px 16px; }
 .rk-error { color: #a40000; font-weight: 600; }
 .rk-dirty { color: #8a3b00; font-weight: 700; }
 .rk-risk { border: 1px solid #b0b0b0; border-radius: 4px; padding: 4px 12px 10px; margin-bottom: 14px; }
@@ -62,6 +67,20 @@ def _esc(text: object) -> str:
     return html.escape(str(text))
 
 
+def _close(widget: w.Widget) -> None:
+    """Close a widget and all inside it (ipywidgets' close_all would close every widget in the kernel)."""
+    for child in getattr(widget, "children", ()):
+        _close(child)
+    widget.close()
+
+
+def _row(children: list[w.Widget], **layout: str) -> w.HBox:
+    """A row that wraps when narrow, with a gap between its items."""
+    box = w.HBox(children, layout=w.Layout(**{"flex_flow": "row wrap", **layout}))
+    box.add_class("rk-row")
+    return box
+
+
 def _css_class(key: str) -> str:
     """A CSS class naming a field (`rk-risks-profiling-reason`), so a browser test can find it."""
     return "rk-" + re.sub(r"[^a-z0-9-]+", "-", key.lower()).strip("-")
@@ -78,6 +97,7 @@ class CaptureForm:
         self.inputs: dict[str, w.ValueWidget] = {}
         self.errors: dict[str, w.HTML] = {}
         self._captions: dict[str, str] = {}
+        self.buttons: dict[str, w.Button] = {}  # add/remove planned measures, keyed like their rows
         self._quiet = False
         self._message = ""
         self.widget = w.VBox(layout=w.Layout(width="100%"))
@@ -96,7 +116,7 @@ class CaptureForm:
 
     def open(self, target: str | None) -> None:
         """Start editing a school (`NEW` for a new one); a file that cannot be read is reported, not raised."""
-        if target is None:
+        if not target:
             return
         if target == NEW:
             self.session.new_school()
@@ -122,8 +142,9 @@ class CaptureForm:
             self._show_problems(exc.problems)
             return None
         except SaveConflict as exc:
+            school_id = exc.path.stem
             self._ask(self.t("form.conflict", file=_esc(exc.path.name)), self.t("form.reload_discard"),
-                      lambda: self.open(exc.path.stem))
+                      lambda: self.open(school_id))
             return None
         except (RiskkitError, OSError) as exc:
             self._say(f"<b>{_esc(self.t('form.not_saved'))}:</b> {_esc(exc)}")
@@ -145,8 +166,8 @@ class CaptureForm:
     def _render(self) -> None:
         """(Re)build every widget from the session; used on load, save and language switch."""
         for child in self.widget.children:
-            child.close_all() if isinstance(child, w.Box) else child.close()
-        self.inputs, self.errors, self._captions = {}, {}, {}
+            _close(child)
+        self.inputs, self.errors, self._captions, self.buttons = {}, {}, {}, {}
         self._status_lines: dict[str, w.HTML] = {}
         self._planned_boxes: dict[str, w.VBox] = {}
         s = self.session
@@ -156,11 +177,11 @@ class CaptureForm:
             f"<p>{_esc(self.t('form.intro'))}</p>"
             + (self._problem_list(self.t("form.file_invalid"), [str(p) for p in s.problems]) if s.problems else "")
         )
-        language = w.ToggleButtons(options=[(label("form.language_name", x), x) for x in LANGUAGES], value=self.lang,
+        self.language_menu = language = w.ToggleButtons(options=[(label("form.language_name", x), x) for x in LANGUAGES], value=self.lang,
                                    description=self.t("form.language"), style={"button_width": "auto"})
         language.observe(lambda c: self.set_language(c["new"]), "value")
         self.school_menu = w.Dropdown(options=self._school_options(), description=self.t("form.school"),
-                                      value=(NEW if s.is_new else s.school_id) if self.started else None,
+                                      value=(NEW if s.is_new else s.school_id) if self.started else CHOOSE,
                                       layout=w.Layout(width="32em"), style={"description_width": "initial"})
         self.school_menu.add_class("rk-school-menu")
         self.school_menu.observe(self._on_school, "value")
@@ -172,8 +193,7 @@ class CaptureForm:
         self.status = w.HTML(self._message)
         self.status.add_class("rk-status")
         self.question = w.HBox()
-        bar = w.HBox([self.school_menu, self.reload_button, self.save_button, self.dirty_marker],
-                      layout=w.Layout(flex_flow="row wrap", align_items="center", gap="8px"))
+        bar = _row([self.school_menu, self.reload_button, self.save_button, self.dirty_marker], align_items="center")
         children: list[w.Widget] = [header, language, bar, self.question, self.status]
         if self.started:
             form = w.VBox([self._details(), w.HTML(f"<h3>{_esc(self.t('form.risks_heading'))}</h3>"), self._risks()],
@@ -183,7 +203,7 @@ class CaptureForm:
             self.summary.add_class("rk-summary")
             side = w.VBox([self.figure, self.summary], layout=w.Layout(width=f"{SIDEBAR_PX}px", flex="0 0 auto"))
             side.add_class("rk-sidebar")
-            children.append(w.HBox([form, side], layout=w.Layout(gap="16px", align_items="flex-start")))
+            children.append(_row([form, side], flex_flow="row", align_items="flex-start"))
         else:
             children.append(w.HTML(f"<p><b>{_esc(self.t('form.start_hint'))}</b></p>"))
         self.widget.children = children
@@ -192,7 +212,12 @@ class CaptureForm:
 
     def _school_options(self) -> list[tuple[str, str | None]]:
         schools = [(f"{a.school.name} ({sid})", sid) for sid, a in self.session.district.schools.items()]
-        return [(self.t("form.choose_school"), None), *schools, (self.t("form.new_school"), NEW)]
+        return [(self.t("form.choose_school"), CHOOSE), *schools, (self.t("form.new_school"), NEW)]
+
+    def _menu(self, options: list[tuple[str, Any]], value: Any, **kwargs: Any) -> w.Dropdown:
+        """A drop-down menu that starts with "please choose" (read back as None)."""
+        return w.Dropdown(options=[(self.t("form.choose"), CHOOSE), *options],
+                          value=CHOOSE if value is None else value, **kwargs)
 
     def _field(self, key: str, widget: w.ValueWidget, caption: str, setter: Callable[[Any], None]) -> w.VBox:
         """An input with its caption as a real <label>, its problem area below, and its edit wired to the draft."""
@@ -218,14 +243,14 @@ class CaptureForm:
 
     def _details(self) -> w.VBox:
         d = self.session.draft
-        kinds = [(self.t("form.choose"), None)] + [(self.t(f"kind.{k}"), k) for k in SCHOOL_KINDS]
+        kinds = [(self.t(f"kind.{k}"), k) for k in SCHOOL_KINDS]
         school_id = w.Text(d.school_id, placeholder=self.t("form.school_id_placeholder"), disabled=not self.session.is_new)
         fields = [
             self._field("school.id", school_id, self.t("form.school_id"), lambda v: setattr(d, "school_id", v)),
             self._field("school.name", w.Text(d.school_name), self.t("form.school_name"),
                         lambda v: setattr(d, "school_name", v)),
-            self._field("school.kind", w.Dropdown(options=kinds, value=d.school_kind), self.t("form.school_kind"),
-                        lambda v: setattr(d, "school_kind", v)),
+            self._field("school.kind", self._menu(kinds, d.school_kind), self.t("form.school_kind"),
+                        lambda v: setattr(d, "school_kind", v or None)),
             self._field("assessed_by", w.Text(d.assessed_by), self.t("form.assessed_by"),
                         lambda v: setattr(d, "assessed_by", v)),
             self._field("assessed_on", w.DatePicker(value=d.assessed_on, layout=w.Layout(width="16em")),
@@ -287,13 +312,13 @@ class CaptureForm:
                                      f"{measure.title[self.lang]} – {what}", setter))
         return self._section(self.t("form.measures_in_place"), boxes)
 
-    def _section(self, title: str, children: list[w.Widget]) -> w.VBox:
-        box = w.VBox([w.HTML(f"<b>{_esc(title)}</b>"), *children])
+    def _section(self, title: str | None, children: list[w.Widget]) -> w.VBox:
+        box = w.VBox([w.HTML(f"<b>{_esc(title)}</b>"), *children] if title else children)
         box.add_class("rk-sub")
         return box
 
     def _planned(self, risk: Risk) -> w.VBox:
-        add = w.Button(description=self.t("form.add_planned"))
+        add = self.buttons[f"risks.{risk.id}.measures_planned"] = w.Button(description=self.t("form.add_planned"))
         rows = w.VBox()
         self._planned_boxes[risk.id] = rows
         add.on_click(lambda _: self._change_planned(risk, lambda plans: plans.append(PlannedDraft())))
@@ -306,29 +331,31 @@ class CaptureForm:
         prefix = f"risks.{risk.id}.measures_planned["
         for key in [k for k in self.inputs if k.startswith(prefix)]:
             del self.inputs[key], self.errors[key], self._captions[key]
-        options = [(self.t("form.choose"), None)] + [(m.title[lang], m.id) for m in self.session.catalogue.measures_for(risk.id)]
+        for key in [k for k in self.buttons if k.startswith(prefix)]:
+            del self.buttons[key]
+        options = [(m.title[lang], m.id) for m in self.session.catalogue.measures_for(risk.id)]
         rows = []
         for i, p in enumerate(d.measures_planned):
             key = f"risks.{risk.id}.measures_planned[{i}]"
-            remove = w.Button(description=self.t("form.remove"))
+            remove = self.buttons[key] = w.Button(description=self.t("form.remove"))
             remove.on_click(lambda _, i=i: self._change_planned(risk, lambda plans: plans.pop(i)))
             rows.append(w.VBox([
-                self._field(f"{key}.measure", w.Dropdown(options=options, value=p.measure), self.t("form.planned_measure"),
-                            lambda v, p=p: setattr(p, "measure", v)),
-                w.HBox([
+                self._field(f"{key}.measure", self._menu(options, p.measure), self.t("form.planned_measure"),
+                            lambda v, p=p: setattr(p, "measure", v or None)),
+                _row([
                     self._field(f"{key}.owner", w.Text(p.owner, layout=w.Layout(width="18em")), self.t("form.owner"),
                                 lambda v, p=p: setattr(p, "owner", v)),
                     self._field(f"{key}.due", w.DatePicker(value=p.due, layout=w.Layout(width="12em")), self.t("form.due"),
                                 lambda v, p=p: setattr(p, "due", v)),
                     self._field(f"{key}.note", w.Text(p.note, layout=w.Layout(width="18em")), self.t("form.note"),
                                 lambda v, p=p: setattr(p, "note", v)),
-                ], layout=w.Layout(flex_flow="row wrap", gap="8px")),
+                ]),
                 remove,
             ], layout=w.Layout(border_bottom="1px dashed #b0b0b0", padding="0 0 6px 0")))
         old = rows_box.children
         rows_box.children = rows
         for row in old:
-            row.close_all()
+            _close(row)
 
     def _change_planned(self, risk: Risk, change: Callable[[list[PlannedDraft]], object]) -> None:
         change(self.session.draft.risks[risk.id].measures_planned)
@@ -339,17 +366,17 @@ class CaptureForm:
         d, m = self.session.draft.risks[risk.id], self.session.district.matrix
         o = d.override or OverrideDraft()
         base = f"risks.{risk.id}.override"
-        levels = [(self.t("form.choose"), None)] + [(f"{i} {m.level_name(i, self.lang)}", i) for i in LEVELS]
+        levels = [(f"{i} {m.level_name(i, self.lang)}", i) for i in LEVELS]
 
         def part(name: str) -> Callable[[Any], None]:
             def setter(value: Any) -> None:
-                setattr(o, name, value)
+                setattr(o, name, value if name == "reason" else value or None)
             return setter
 
         fields = w.VBox([
-            self._field(f"{base}.likelihood", w.Dropdown(options=levels, value=o.likelihood, layout=w.Layout(width="20em")),
+            self._field(f"{base}.likelihood", self._menu(levels, o.likelihood, layout=w.Layout(width="20em")),
                         self.t("form.override_likelihood"), part("likelihood")),
-            self._field(f"{base}.severity", w.Dropdown(options=levels, value=o.severity, layout=w.Layout(width="20em")),
+            self._field(f"{base}.severity", self._menu(levels, o.severity, layout=w.Layout(width="20em")),
                         self.t("form.override_severity"), part("severity")),
             self._field(f"{base}.reason", w.Textarea(o.reason, rows=2), self.t("form.override_reason"), part("reason")),
         ], layout=w.Layout(display=None if d.override else "none"))
@@ -359,14 +386,15 @@ class CaptureForm:
             fields.layout.display = None if on else "none"
 
         switch = self._field(base, w.Checkbox(d.override is not None, indent=False), self.t("form.override"), toggle)
-        return self._section(self.t("form.override"), [switch, fields])
+        return self._section(None, [switch, fields])
 
     def _figure(self) -> go.FigureWidget:
         m = self.session.district.matrix
         layout = matrix_layout(m, self.lang)
         self._notes = list(layout.annotations)
-        layout.update(width=SIDEBAR_PX, height=470, margin=dict(l=105, r=10, t=40, b=130),
-                      legend=dict(orientation="v", yanchor="top", y=-0.2, x=-0.2))
+        ticks = [f"{i}<br>{m.level_name(i, self.lang)}" for i in LEVELS]
+        layout.update(width=SIDEBAR_PX, height=560, margin=dict(l=100, r=10, t=40, b=150),
+                      xaxis=dict(ticktext=ticks, tickangle=0), legend=dict(orientation="v", yanchor="top", y=-0.2, x=-0.15))
         traces, arrows = risk_points(self.session.results(), m, self.lang)
         layout.annotations = self._notes + arrows
         figure = go.FigureWidget(data=traces, layout=layout)  # layout= in the constructor: Voilà keeps it
@@ -509,7 +537,8 @@ class CaptureForm:
         go_on.on_click(lambda _: answer(True))
         cancel.on_click(lambda _: answer(False))
         self.question.children = [message, go_on, cancel]
-        self.question.layout = w.Layout(flex_flow="row wrap", gap="8px", border="2px solid #8a3b00", padding="6px")
+        self.question.layout = w.Layout(flex_flow="row wrap", border="2px solid #8a3b00", padding="6px")
+        self.question.add_class("rk-row")
 
     @contextmanager
     def _quietly(self) -> Iterator[None]:
