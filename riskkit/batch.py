@@ -300,10 +300,10 @@ def _render_all(
         say("interrupted: pending reports cancelled; finished ones are kept and the next run resumes")
     finally:
         bar.close()
-        if owned:
-            executor.shutdown(wait=True, cancel_futures=True)
         if client is not None:
-            client.close()
+            client.close()  # cancels what is still pending on the cluster
+        elif owned:
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _remove_stale_temp_files(out: Path) -> None:
