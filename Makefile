@@ -6,8 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DISTRICT ?= data/sample-district
-# Debian packages: Chromium (kaleido figures, PDF, browser tests), Pango (WeasyPrint), fonts.
-APT_PACKAGES := chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+# Debian packages: Chromium (static figures, PDF export, browser tests) and the fonts reports use.
+APT_PACKAGES := chromium fonts-dejavu-core
 
 .PHONY: demo test system-deps clean
 

@@ -26,7 +26,7 @@ def main(count: int) -> None:
         schools = list(load_district(district_dir).schools)
         started = time.perf_counter()
         renderer = ReportRenderer()
-        print(f"renderer start (kernel, exporter, WeasyPrint import): {time.perf_counter() - started:.2f} s")
+        print(f"renderer start (kernel, exporter, PDF browser): {time.perf_counter() - started:.2f} s")
         notebook = nbformat.read(notebook_path(SCHOOL_NOTEBOOK), as_version=4)
         costs: dict[str, list[float]] = {"execute": [], "html": [], "pdf": [], "total": []}
         sizes: dict[str, list[int]] = {"ipynb": [], "html": [], "pdf": []}

@@ -1,7 +1,8 @@
 """Render parameterised notebooks to an executed .ipynb, an offline HTML file and an A4 PDF.
 
 One `ReportRenderer` keeps the expensive parts warm across many reports: a started kernel (papermill `km=`, a fresh
-client and a state reset per run), an nbconvert exporter with riskkit's offline template, and WeasyPrint.
+client and a state reset per run), an nbconvert exporter with riskkit's offline template, and a headless Chromium
+that prints the HTML to PDF.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RiskkitError
+from .pdf import ChromiumPrinter, PdfError
 from .yamlio import write_atomic
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -24,10 +26,6 @@ FORMATS = ("html", "pdf")
 META_KEY = "riskkit"
 RESET_TAG = "riskkit-reset"
 WARM_ENGINE = "riskkit-warm-kernel"
-PDF_HINT = (
-    "install WeasyPrint's system libraries (Debian/Ubuntu: `sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0"
-    " fonts-dejavu-core`) or leave out pdf with --format html"
-)
 
 
 class ReportError(RiskkitError):
@@ -57,7 +55,8 @@ def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
 
 class ReportRenderer:
     """Warm resources reused across many reports in one process: one started kernel (papermill km=, state reset
-    between runs), one nbconvert exporter with the offline template, one kaleido server (in the kernel), WeasyPrint.
+    between runs), one nbconvert exporter with the offline template, one kaleido server (in the kernel), one Chromium
+    page printing PDFs.
     """
 
     def __init__(self, formats: Sequence[str] = FORMATS):
@@ -68,13 +67,17 @@ class ReportRenderer:
 
         self.formats = check_formats(formats)
         staticfig.find_browser()  # fail before starting a kernel; the kernel draws the heatmap with it
-        self._weasyprint = _import_weasyprint() if "pdf" in self.formats else None
         self._exporter = HTMLExporter(
             extra_template_basedirs=[str(TEMPLATES)], template_name=TEMPLATE, exclude_input=True,
             exclude_input_prompt=True, exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True,
         )
+        self._printer = ChromiumPrinter() if "pdf" in self.formats else None
         self._km = KernelManager(kernel_name="python3")
-        self._km.start_kernel()
+        try:
+            self._km.start_kernel()
+        except BaseException:
+            self.close()
+            raise
 
     def render(self, notebook: Path, parameters: dict[str, Any], *, name: str) -> dict[str, bytes]:
         """Execute `notebook` with `parameters`; return {'ipynb': ..., 'html': ..., 'pdf': ...} (html/pdf per formats).
@@ -123,12 +126,15 @@ class ReportRenderer:
 
     def _pdf(self, html: str, name: str) -> bytes:
         try:
-            return self._weasyprint.HTML(string=html, url_fetcher=_data_urls_only).write_pdf()
-        except Exception as exc:  # WeasyPrint raises many kinds; name the report
-            raise ReportError(f"{name}: PDF export failed: {exc}") from exc
+            return self._printer.print_pdf(html)
+        except PdfError as exc:
+            raise ReportError(f"{name}: {exc}") from None
 
     def close(self) -> None:
-        """Shut the kernel down."""
+        """Shut the kernel and the PDF browser down."""
+        if self._printer is not None:
+            self._printer.close()
+            self._printer = None
         if self._km.has_kernel:
             self._km.shutdown_kernel(now=True)
 
@@ -166,23 +172,6 @@ def _engine() -> str:
 
     papermill_engines.register(WARM_ENGINE, WarmKernelEngine)
     return WARM_ENGINE
-
-
-def _import_weasyprint() -> Any:
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:  # OSError: Pango/HarfBuzz libraries missing
-        raise ReportError(f"the PDF engine WeasyPrint cannot start ({exc}); {PDF_HINT}") from None
-    return weasyprint
-
-
-def _data_urls_only(url: str, *args: Any, **kwargs: Any) -> dict:
-    """WeasyPrint URL fetcher: a report loads nothing from files or hosts, only inline data: URLs."""
-    if not url.startswith("data:"):
-        raise ValueError(f"report tried to load {url!r}; only data: URLs are allowed")
-    from weasyprint.urls import default_url_fetcher
-
-    return default_url_fetcher(url, *args, **kwargs)
 
 
 def _document_meta(nb: Any) -> dict[str, str]:
