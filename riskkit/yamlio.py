@@ -16,7 +16,7 @@ from .errors import MISSING, Problem
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
-class StrictLoader(yaml.SafeLoader):
+class StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser is ~10x faster
     """Safe loader that keeps dates as text (pydantic parses them) and rejects duplicate keys."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
