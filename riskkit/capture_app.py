@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -75,6 +76,8 @@ def serve(district_dir: Path, port: int = DEFAULT_PORT, idle_seconds: int = DEFA
         "JUPYTER_PATH": os.pathsep.join(p for p in (str(template_root()), os.environ.get("JUPYTER_PATH")) if p),
     }
     server = subprocess.Popen(voila_command(notebook, port, token, idle_seconds), env=env, cwd=notebook.parent)
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # stop Voilà too when we are told to stop
+        signal.signal(stop_signal, _exit)
     try:
         _wait_until_listening(server, port)
         echo(f"{district.config.name}: http://127.0.0.1:{port}/?token={token}")
@@ -85,6 +88,10 @@ def serve(district_dir: Path, port: int = DEFAULT_PORT, idle_seconds: int = DEFA
         return 0
     finally:
         _stop(server)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _wait_until_listening(server: subprocess.Popen, port: int) -> None:

@@ -149,8 +149,13 @@ class CaptureForm:
         except (RiskkitError, OSError) as exc:
             self._say(f"<b>{_esc(self.t('form.not_saved'))}:</b> {_esc(exc)}")
             return None
-        self._message = self.t("form.saved", file=_esc(path.name))
-        self._render()
+        with self._quietly():
+            self.school_menu.options = self._school_options()
+            self.school_menu.value = self.session.school_id
+        self.inputs["school.id"].disabled = True
+        self.reload_button.disabled = False
+        self._say(self.t("form.saved", file=_esc(path.name)))
+        self._refresh()
         return path
 
     def reload(self) -> None:
@@ -164,7 +169,8 @@ class CaptureForm:
     # ---- building the widgets ----
 
     def _render(self) -> None:
-        """(Re)build every widget from the session; used on load, save and language switch."""
+        """(Re)build every widget from the session (on load and language switch); the open panel stays open."""
+        panel = self.accordion.selected_index if self.started and hasattr(self, "accordion") else None
         for child in self.widget.children:
             _close(child)
         self.inputs, self.errors, self._captions, self.buttons = {}, {}, {}, {}
@@ -196,7 +202,7 @@ class CaptureForm:
         bar = _row([self.school_menu, self.reload_button, self.save_button, self.dirty_marker], align_items="center")
         children: list[w.Widget] = [header, language, bar, self.question, self.status]
         if self.started:
-            form = w.VBox([self._details(), w.HTML(f"<h3>{_esc(self.t('form.risks_heading'))}</h3>"), self._risks()],
+            form = w.VBox([self._details(), w.HTML(f"<h3>{_esc(self.t('form.risks_heading'))}</h3>"), self._risks(panel)],
                           layout=w.Layout(flex="1 1 0%", min_width="0"))
             self.figure = self._figure()
             self.summary = w.HTML()
@@ -258,15 +264,14 @@ class CaptureForm:
         ]
         return w.VBox([w.HTML(f"<h3>{_esc(self.t('form.details'))}</h3>"), *fields])
 
-    def _risks(self) -> w.Accordion:
+    def _risks(self, panel: int | None) -> w.Accordion:
         """One panel per platform module; a risk with several modules goes under its first."""
         cat = self.session.catalogue
         self.numbers = risk_numbers(self.session.results())
         modules = [m for m in cat.modules if any(r.modules[0] == m.id for r in cat.risks)]
-        self.accordion = w.Accordion()
-        self.accordion.children = [
+        self.accordion = w.Accordion([
             w.VBox([self._risk_card(r) for r in cat.risks if r.modules[0] == m.id]) for m in modules
-        ]
+        ], selected_index=panel)
         self._modules = modules
         return self.accordion
 

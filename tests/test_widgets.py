@@ -78,8 +78,11 @@ def test_pick_school_change_likelihood_tick_measure_save(form, district_dir):
     assert "<td>Identitätsdiebstahl</td><td style='background:#b2182b;color:#ffffff'>hohes Risiko</td>" in form.summary.value
 
     before = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))
+    form.accordion.selected_index = 0
+    reason_input = form.inputs[f"{IT}.reason"]
     form.save_button.click()
     assert form.status.value == "Gespeichert: gs-kleeblatt.yaml"
+    assert form.accordion.selected_index == 0 and form.inputs[f"{IT}.reason"] is reason_input  # no rebuild
     assert "Keine ungespeicherten Änderungen" in form.dirty_marker.value
     after = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))
     assert after["risks"]["identity-theft"] == {
@@ -250,7 +253,9 @@ def test_new_school(form, district_dir):
 def test_language_switch_keeps_the_draft(form):
     form.school_menu.value = "gs-kleeblatt"
     form.inputs[f"{IT}.likelihood"].value = 4
+    form.accordion.selected_index = 2
     form.language_menu.value = "en"
+    assert form.accordion.selected_index == 2
     assert form.widget.children[0].value.count("<h2>Record the school platform&#x27;s risks</h2>") == 1
     assert form.inputs[f"{IT}.likelihood"].value == 4
     assert form.inputs[f"{IT}.likelihood"].options[4] == (

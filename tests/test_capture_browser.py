@@ -1,0 +1,268 @@
+"""The capture form in a real browser (Debian's chromium via Playwright): in JupyterLab running capture.ipynb and as
+the Voilà app `riskkit capture`. Servers run on free localhost ports and are always stopped; screenshots of the
+final states stay in the pytest tmp dir."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psutil
+import pytest
+import yaml
+from playwright.sync_api import Page, expect, sync_playwright
+
+REPO = Path(__file__).resolve().parent.parent
+RISKKIT = Path(sys.executable).parent / "riskkit"
+CHROMIUM = "/usr/bin/chromium"
+START_TIMEOUT = 120
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)")
+
+expect.set_options(timeout=60_000)  # the first render of a school takes seconds on a busy 2-core machine
+
+INHERENT, RESIDUAL = "Ausgangsrisiko (vor Maßnahmen)", "Restrisiko (nach Maßnahmen)"
+IT = ".rk-risks-identity-theft"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGINT) -> None:
+    """Signal the server's process group, then kill it if it does not end."""
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def kernels(process: subprocess.Popen) -> list[psutil.Process]:
+    return [p for p in psutil.Process(process.pid).children(recursive=True)
+            if "ipykernel_launcher" in " ".join(p.cmdline())]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+def start_capture(district_dir: Path, tmp_path: Path, idle: int = 600) -> tuple[subprocess.Popen, str]:
+    """`riskkit capture` as a user runs it; returns the process and the URL it printed."""
+    port = free_port()
+    log = (tmp_path / "voila.log").open("w")
+    process = subprocess.Popen([str(RISKKIT), "capture", str(district_dir), "--port", str(port), "--idle-timeout",
+                                str(idle)], stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
+    deadline = time.monotonic() + START_TIMEOUT
+    line = ""
+    while time.monotonic() < deadline and "token=" not in line:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+    if "token=" not in line:
+        stop(process, signal.SIGKILL)
+        pytest.fail(f"riskkit capture printed no URL; log: {(tmp_path / 'voila.log').read_text()}")
+    return process, line.split(": ", 1)[1].strip()
+
+
+@pytest.fixture
+def voila(district_dir: Path, tmp_path: Path):
+    process, url = start_capture(district_dir, tmp_path)
+    yield url
+    stop(process)
+
+
+@pytest.fixture
+def lab(district_dir: Path, tmp_path: Path):
+    """JupyterLab on a copy of capture.ipynb; the kernel gets the tmp district through RISKKIT_DISTRICT."""
+    root, config = tmp_path / "lab", tmp_path / "jupyter-config"
+    root.mkdir()
+    shutil.copy(REPO / "notebooks" / "capture.ipynb", root)
+    (config / "labconfig").mkdir(parents=True)
+    (config / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {
+        "@jupyterlab/apputils-extension:announcements": True, "@jupyterlab/extensionmanager-extension": True}}))
+    port, token = free_port(), "riskkit-test-token"
+    env = {**os.environ, "RISKKIT_DISTRICT": str(district_dir), "JUPYTER_CONFIG_DIR": str(config),
+           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab-settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "lab-workspaces")}
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+               f"--ServerApp.root_dir={root}", "--LabApp.news_url=None", "--LabApp.expose_app_in_browser=True",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = (tmp_path / "lab.log").open("w")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}/lab/tree/capture.ipynb?token={token}"
+    finally:
+        stop(process)
+
+
+def wait_for_port(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    pytest.fail(f"server on port {port} did not start")
+
+
+def marker(page: Page, trace: str, number: str) -> tuple[int, int] | None:
+    """The matrix cell (likelihood, severity) where the plotly chart in the page draws a risk's marker."""
+    xy = page.evaluate(
+        """([name, number]) => {
+            const t = (document.querySelector('.js-plotly-plot')?.data || []).find(t => t.name === name);
+            const i = t ? Array.from(t.text || []).indexOf(number) : -1;
+            return i < 0 ? null : [t.x[i], t.y[i]];
+        }""", [trace, number])
+    return None if xy is None else (round(xy[0]), round(xy[1]))
+
+
+def wait_for_marker(page: Page, trace: str, number: str, cell: tuple[int, int]) -> None:
+    deadline = time.monotonic() + 30
+    while marker(page, trace, number) != cell:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{number} {trace} stayed at {marker(page, trace, number)}, expected {cell}")
+        page.wait_for_timeout(100)
+
+
+def edit_and_save(page: Page, district_dir: Path, shots: Path, name: str) -> None:
+    """What a school head does: pick the school, change a likelihood, tick a measure, save; then the conflict case."""
+    school_file = district_dir / "schools" / "gs-kleeblatt.yaml"
+    page.select_option(".rk-school-menu select", label="Grundschule Kleeblatt Birkenfeld (gs-kleeblatt)")
+    expect(page.get_by_text("Geladen: gs-kleeblatt.yaml")).to_be_visible()
+    wait_for_marker(page, INHERENT, "R2", (2, 3))
+    wait_for_marker(page, RESIDUAL, "R2", (1, 3))
+
+    page.get_by_text("Benutzerkonten (3 Risiken, 0 offen)").click()
+    page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(r"^4 groß")).check()
+    wait_for_marker(page, INHERENT, "R2", (4, 3))
+    wait_for_marker(page, RESIDUAL, "R2", (2, 3))
+    expect(page.get_by_text("● Ungespeicherte Änderungen")).to_be_visible()
+    page.locator(IT + "-measures-in-place-minimal-master-data input[type=checkbox]").check()
+    wait_for_marker(page, RESIDUAL, "R2", (2, 2))
+    expect(page.locator(".rk-risk-identity-theft")).to_contain_text(
+        "Ausgangsrisiko: hohes Risiko (Wahrscheinlichkeit 4, Schwere 3) → "
+        "Restrisiko: geringes Risiko (Wahrscheinlichkeit 2, Schwere 2)")
+    page.get_by_role("button", name="Speichern", exact=True).click()
+    expect(page.get_by_text("Gespeichert: gs-kleeblatt.yaml")).to_be_visible()
+    expect(page.get_by_text("✓ Keine ungespeicherten Änderungen")).to_be_visible()
+    saved = yaml.safe_load(school_file.read_text(encoding="utf-8"))["risks"]["identity-theft"]
+    assert saved == {
+        "likelihood": 4,
+        "reason": "Die Kinder arbeiten an gemeinsamen Schul-Tablets, auf denen Anmeldungen gelegentlich offen bleiben.",
+        "measures_in_place": ["usage-rules", "admin-obligation", "minimal-master-data"],
+    }
+    page.screenshot(path=shots / f"{name}-saved.png")
+
+    # someone else saves the same school meanwhile: Save must refuse and offer a reload
+    page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(r"^3 substanziell")).check()
+    expect(page.get_by_text("● Ungespeicherte Änderungen")).to_be_visible()
+    theirs = yaml.safe_load(school_file.read_text(encoding="utf-8"))
+    theirs["risks"]["identity-theft"]["likelihood"] = 1
+    school_file.write_text(yaml.safe_dump(theirs, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    on_disk = school_file.read_bytes()
+    page.get_by_role("button", name="Speichern", exact=True).click()
+    expect(page.get_by_text("wurde geändert, seit Sie sie geladen haben")).to_be_visible()
+    assert school_file.read_bytes() == on_disk
+    page.set_viewport_size({"width": 1400, "height": 2000})
+    page.screenshot(path=shots / f"{name}-conflict.png")
+    page.get_by_role("button", name="Neu laden und meine Änderungen verwerfen").click()
+    expect(page.get_by_text("Geladen: gs-kleeblatt.yaml")).to_be_visible()
+    expect(page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(r"^1 geringfügig"))).to_be_checked()
+    wait_for_marker(page, INHERENT, "R2", (1, 3))
+    page.screenshot(path=shots / f"{name}-final.png")
+    assert school_file.read_bytes() == on_disk
+
+
+def test_voila_app(voila, page, district_dir, tmp_path):
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(voila)
+    expect(page.locator(".rk-school-menu select")).to_be_visible(timeout=START_TIMEOUT * 1000)
+    assert "capture_form(" not in page.content()  # no code shown
+    assert page.locator(".jp-InputArea-editor").count() == 0
+    edit_and_save(page, district_dir, tmp_path, "voila")
+    host = urlsplit(voila).netloc
+    assert requests and {urlsplit(u).netloc for u in requests if not u.startswith(("data:", "blob:"))} == {host}
+    print(f"screenshots: {tmp_path}")
+
+
+def test_jupyterlab_notebook(lab, page, district_dir, tmp_path):
+    page.goto(lab)
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=START_TIMEOUT * 1000)
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    page.wait_for_function(
+        """() => {
+            const panel = window.jupyterapp.shell.currentWidget;
+            const kernel = panel?.sessionContext?.session?.kernel;
+            return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
+        }""", timeout=START_TIMEOUT * 1000)
+    page.get_by_role("menuitem", name="Run").click()
+    page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+    expect(page.locator(".rk-school-menu select")).to_be_visible(timeout=START_TIMEOUT * 1000)
+    edit_and_save(page, district_dir, tmp_path, "lab")
+    print(f"screenshots: {tmp_path}")
+
+
+def test_token_culling_and_ctrl_c(district_dir, tmp_path, browser):
+    process, url = start_capture(district_dir, tmp_path, idle=10)
+    try:
+        parts = urlsplit(url)
+        assert parts.hostname == "127.0.0.1" and re.fullmatch(r"token=[\w-]{32}", parts.query)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        assert response.status == 302 and "/login" in response.getheader("Location")  # no token, no app
+        connection.close()
+
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url)
+        expect(page.locator(".rk-school-menu select")).to_be_visible(timeout=START_TIMEOUT * 1000)
+        assert len(kernels(process)) == 1
+        context.close()  # the tab is closed: its kernel must not stay
+        deadline = time.monotonic() + 120
+        while kernels(process) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert kernels(process) == []
+        assert "Culling 'idle' kernel" in (tmp_path / "voila.log").read_text()
+
+        children = psutil.Process(process.pid).children(recursive=True)
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal
+        assert process.wait(timeout=30) == 0
+        assert process.stdout.read() == "stopping ...\n"
+        assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    finally:
+        stop(process, signal.SIGKILL)
