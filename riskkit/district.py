@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -156,15 +157,18 @@ RESULT_COLUMNS = [
 ]
 
 
-def load_district(path: str | Path) -> District:
-    """Load and validate a district folder; raises ValidationError with every problem of every file."""
-    district, problems = read_district(path)
+def load_district(path: str | Path, only: Iterable[str] | None = None) -> District:
+    """Load and validate a district folder; raises ValidationError with every problem of every file.
+
+    `only` loads just these schools (e.g. the one a report is about), which keeps large districts fast.
+    """
+    district, problems = read_district(path, only)
     if problems:
         raise ValidationError(problems)
     return district
 
 
-def read_district(path: str | Path) -> tuple[District, list[Problem]]:
+def read_district(path: str | Path, only: Iterable[str] | None = None) -> tuple[District, list[Problem]]:
     """Load a district, keeping its valid schools and returning the problems of the invalid school files.
 
     Raises ValidationError only when district.yaml, the catalogue or the matrix is invalid (nothing can be judged then).
@@ -187,7 +191,13 @@ def read_district(path: str | Path) -> tuple[District, list[Problem]]:
     district_problems = bool(problems)
     schools: dict[str, SchoolAssessment] = {}
     if catalogue is not None:
-        for school_file in _school_files(path / SCHOOLS_DIR, problems):
+        files = _school_files(path / SCHOOLS_DIR, problems)
+        if only is not None:
+            wanted = set(only)
+            for school_id in sorted(wanted - {f.stem for f in files}):
+                raise UnknownIdError("school", school_id, [f.stem for f in files])
+            files = [f for f in files if f.stem in wanted]
+        for school_file in files:
             assessment, school_problems = read_school(school_file, catalogue)
             problems += school_problems
             if assessment is not None:

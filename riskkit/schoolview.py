@@ -57,8 +57,7 @@ class SchoolView:
     def load(cls, district_dir: str | Path, school_id: str, lang: str | None = None,
              today: str | date | None = None) -> SchoolView:
         """Load and validate the district; `lang` defaults to the district's, `today` (YYYY-MM-DD) to today."""
-        district = load_district(district_dir)
-        district.school(school_id)
+        district = load_district(district_dir, only=[school_id])
         lang = lang or district.config.language
         if lang not in LANGUAGES:
             raise RiskkitError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")

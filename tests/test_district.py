@@ -143,3 +143,11 @@ def test_results_of_an_empty_district(district_dir):
     district = riskkit.load_district(district_dir)
     assert district.schools == {}
     assert isinstance(district.results(TODAY), pd.DataFrame) and district.results(TODAY).empty
+
+
+def test_only_loads_the_named_schools(district_dir):
+    (district_dir / "schools" / "kgs-birkenfeld.yaml").write_text("broken: [\n", encoding="utf-8")
+    district = riskkit.load_district(district_dir, only=["gs-am-lindenweg"])
+    assert list(district.schools) == ["gs-am-lindenweg"]
+    with pytest.raises(UnknownIdError, match="unknown school 'gs-nowhere'; known: bbs-gesundheit-soziales, "):
+        riskkit.load_district(district_dir, only=["gs-nowhere"])
