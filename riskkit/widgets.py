@@ -35,6 +35,8 @@ STYLE = """<style>
   font-weight: 600; line-height: 1.4; margin-bottom: 2px; }
 .rk-form .widget-radio-box label, .rk-form .widget-checkbox label { white-space: normal; line-height: 1.35; height: auto; }
 .rk-form .widget-radio-box { height: auto; }
+.rk-form .widget-radio-box label { display: flex; align-items: flex-start; margin-left: 0; }
+.rk-form .widget-radio-box input { float: none; flex: none; margin-top: 0.25em; }
 .rk-form .widget-checkbox { height: auto; }
 .rk-form textarea { font-family: inherit; }
 .rk-form .widget-button { width: auto; min-width: 8em; }
@@ -136,6 +138,7 @@ class CaptureForm:
         """Save the draft; problems appear at their fields, a file changed on disk is refused with an offer to reload."""
         for error in self.errors.values():
             error.value = ""
+        self._say("")
         try:
             path = self.session.save()
         except InvalidDraft as exc:

@@ -262,7 +262,7 @@ def test_token_culling_and_ctrl_c(district_dir, tmp_path, browser):
         children = psutil.Process(process.pid).children(recursive=True)
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal
         assert process.wait(timeout=30) == 0
-        assert process.stdout.read() == "stopping ...\n"
+        assert process.stdout.read() == "Stop with Ctrl-C.\nstopping ...\n"
         assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     finally:
         stop(process, signal.SIGKILL)
