@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .district import RESULT_COLUMNS, District
-from .errors import RiskkitError
 from .flat import input_columns, planned_slots, school_rows
+from .sheet_files import ooxml_escape
 from .yamlio import write_atomic
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ def export_frame(district: District, today: date | None = None) -> pd.DataFrame:
     extra = [c for c in input_columns(slots) if c not in RESULT_COLUMNS]
     rows = [row for a in district.schools.values() for row in school_rows(a, district.catalogue, slots)]
     inputs = pd.DataFrame(rows, columns=input_columns(slots))[["school_id", "risk_id", *extra]]
+    for column in ("override_likelihood", "override_severity"):
+        inputs[column] = inputs[column].astype("Int64")
     return results.merge(inputs, on=["school_id", "risk_id"], how="left", validate="one_to_one")
 
 
@@ -75,22 +77,14 @@ def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
 def _xlsx(header: list[str], rows: list[list[Any]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.utils.exceptions import IllegalCharacterError
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("results")
     sheet.append(header)
-    for number, row in enumerate(rows, start=2):
+    for row in rows:
         cells = []
-        for column, value in zip(header, row):
-            try:
-                cell = WriteOnlyCell(sheet, value=value)
-            except IllegalCharacterError:
-                school, risk = row[header.index("school_id")], row[header.index("risk_id")]
-                raise RiskkitError(
-                    f"school {school}, risk {risk}, column {column}: text with control characters cannot be"
-                    " stored in XLSX; export as CSV"
-                ) from None
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=ooxml_escape(value) if isinstance(value, str) else value)
             if isinstance(value, str):
                 cell.data_type = "s"  # text stays text, even when it looks like a formula
             elif isinstance(value, date):

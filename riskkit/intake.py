@@ -94,7 +94,7 @@ def read_files(paths: list[Path], district: District) -> Intake:
         if problems:  # a school from a file with problems is checked, to report everything, but never imported
             tainted |= {id(raw) for raw in schools}
             intake.rejected += [] if schools else [str(path)]
-    ids = [_text(_first(r.fields["school_id"]).value) for r in raws]
+    ids = [_ident(_first(r.fields["school_id"]).value) for r in raws]
     by_id: dict[str, list[RawSchool]] = defaultdict(list)
     for raw, school_id in zip(raws, ids):
         by_id[school_id or ""].append(raw)
@@ -129,7 +129,10 @@ def read_schools(path: Path, district: District) -> tuple[list[RawSchool], list[
 # --- values -------------------------------------------------------------------------------------------------------
 
 def _text(value: Any) -> str | None:
-    """Any cell as stripped text (None if empty); whole numbers without '.0', dates as YYYY-MM-DD."""
+    """Any cell as text, None if blank; whole numbers without '.0', dates as YYYY-MM-DD.
+
+    Text is not stripped here: the school file's models strip what they strip, and keep the rest exactly.
+    """
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -138,7 +141,19 @@ def _text(value: Any) -> str | None:
         value = value.date() if value.time() == datetime.min.time() else value
     if isinstance(value, date):
         value = value.isoformat()
-    return str(value).strip() or None
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _ident(value: Any) -> str | None:
+    """An id (school, risk, measure) as stripped text, None if blank."""
+    text = _text(value)
+    return text.strip() if text else None
+
+
+def _same(value: Any) -> Any:
+    """A value as compared between rows: text without surrounding spaces."""
+    return value.strip() if isinstance(value, str) else value
 
 
 def _first(cells: list[Cell]) -> Cell:
@@ -191,11 +206,14 @@ class _Builder:
     def text(self, cell: Cell) -> str | None:
         return _text(cell.value)
 
+    def ident(self, cell: Cell) -> str | None:
+        return _ident(cell.value)
+
     def level(self, cell: Cell) -> int | None:
         value = cell.value
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value in (1, 2, 3, 4):
             return int(value)
-        text = _text(value) or ""
+        text = _ident(value) or ""
         if re.fullmatch(r"[1-4]([.,]0*)?", text):
             return int(text[0])
         if _fold(text) in self.level_names:
@@ -209,7 +227,7 @@ class _Builder:
             return value.date()
         if isinstance(value, date):
             return value
-        text = _text(value) or ""
+        text = _ident(value) or ""
         try:
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
                 return date.fromisoformat(text)
@@ -228,7 +246,7 @@ class _Builder:
         return found
 
     def school_id(self, cell: Cell) -> str | None:
-        text = _text(cell.value)
+        text = _ident(cell.value)
         try:
             return check_school_id(text or "")
         except ValueError as exc:
@@ -244,7 +262,7 @@ class _Builder:
         first = _first(cells)
         value = self.parse(first, path, parser)
         for cell in cells:
-            if cell is not first and cell.value is not None and parser(cell) not in (value, None):
+            if cell is not first and cell.value is not None and _same(parser(cell)) not in (_same(value), None):
                 self.problem(cell, f"differs from {first.where} ({first.value!r}); a school's details must be the"
                                    " same on all its rows")
         if value is not None:
@@ -262,7 +280,7 @@ class _Builder:
             if (value := self.parse(cell, [*base, name], parser)) is not None:
                 entry[name] = value
         entry["measures_in_place"] = [
-            self.parse(cell, [*base, "measures_in_place", i], self.text) for i, cell in enumerate(raw.in_place)
+            self.parse(cell, [*base, "measures_in_place", i], self.ident) for i, cell in enumerate(raw.in_place)
         ]
         overrides = [raw.fields.get(f"override_{f}", Cell(None, raw.risk.where)) for f in OVERRIDE_FIELDS]
         if any(c.value is not None for c in overrides):
@@ -274,7 +292,7 @@ class _Builder:
         for i, cells in enumerate(raw.planned):
             path = [*base, "measures_planned", i]
             self.origin[key_path(path)] = _first(list(cells.values())).where
-            parsers = {"measure": self.text, "owner": self.text, "due": self.day, "note": self.text}
+            parsers = {"measure": self.ident, "owner": self.text, "due": self.day, "note": self.text}
             parsed = {f: self.parse(cells.get(f, Cell(None, raw.risk.where)), [*path, f], parsers[f]) for f in PLANNED_FIELDS}
             planned.append({f: (v.isoformat() if isinstance(v, date) else v) for f, v in parsed.items() if v is not None})
         entry["measures_planned"] = planned
@@ -286,7 +304,7 @@ class _Builder:
             self.school_field(column, raw.fields.get(column) or [Cell(None, "")], data)
         seen: dict[str, str] = {}
         for risk in raw.risks:
-            risk_id = _text(risk.risk.value)
+            risk_id = _ident(risk.risk.value)
             if risk_id is None:
                 if risk.filled:
                     self.problem(risk.risk, "risk id is empty; every filled row needs one")
@@ -365,7 +383,7 @@ def _flat_schools(table: Table, district: District) -> tuple[list[RawSchool], li
     for number, values in table.rows:
         cells, row_problems = _row_cells(table, number, values, table.header)
         problems += row_problems
-        school_id = _text(cells["school_id"].value)
+        school_id = _ident(cells["school_id"].value)
         if school_id is None:
             problems.append(Problem(table.file, cells["school_id"].where, None, "school_id is empty; every row needs one"))
             continue
@@ -405,7 +423,7 @@ class _Questionnaire:
         planned = self.by_sheet.get(sheet_name("planned", self.lang))
         raw = RawSchool(school.file, self.school_fields(school), self.risk_rows(risks))
         if planned is not None:
-            self.planned_rows(planned, {_text(r.risk.value): r for r in raw.risks})
+            self.planned_rows(planned, {_ident(r.risk.value): r for r in raw.risks})
         return [raw], self.problems
 
     def keys(self, table: Table, names: dict[str, str], required: tuple[str, ...]) -> list[str | None] | None:

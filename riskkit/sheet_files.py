@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -23,6 +24,18 @@ MAX_ROWS = 20_000  # data rows per file: 1,500 schools x 13 risks fit; split lar
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def ooxml_escape(text: str) -> str:
+    """Control characters (and CR, which XML turns into LF) as `_x000D_`, as Excel stores them; `_` before such
+    a pattern as `_x005F_`. Cell text written this way reads back exactly through `ooxml_unescape`."""
+    return _XML_UNSAFE.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
+
+
+def ooxml_unescape(text: str) -> str:
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
 
 
 @dataclass
@@ -138,7 +151,7 @@ def _read_xlsx(raw: bytes, name: str) -> tuple[list[Table], list[Problem]]:
         for sheet in book.worksheets:
             table = Table(name, sheet.title, [], merged=merged.get(sheet.title, []))
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                cells = [None if isinstance(v, str) and not v.strip() else v for v in values]
+                cells = [(ooxml_unescape(v) if v.strip() else None) if isinstance(v, str) else v for v in values]
                 if number == 1:
                     table.header = [str(v).strip() if v is not None else None for v in cells]
                 elif any(v is not None for v in cells):

@@ -15,6 +15,7 @@ from .assessment import SCHOOL_KINDS, SchoolAssessment
 from .district import District
 from .flat import SCHOOL_COLUMNS
 from .i18n import Lang, label
+from .sheet_files import ooxml_escape
 from .yamlio import write_atomic
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def _input(cell: Any, value: Any = None) -> None:
     """An unlocked cell the school fills in; text stays text."""
     from openpyxl.styles import Alignment, Protection
 
-    cell.value = value
+    cell.value = ooxml_escape(value) if isinstance(value, str) else value
     if isinstance(value, str):
         cell.data_type = "s"
     cell.protection = Protection(locked=False)
@@ -139,7 +140,7 @@ def _input(cell: Any, value: Any = None) -> None:
 def _read_only(cell: Any, value: Any, fill: str = GREY) -> None:
     from openpyxl.styles import Alignment, PatternFill
 
-    cell.value = value
+    cell.value = ooxml_escape(value) if isinstance(value, str) else value
     if isinstance(value, str):
         cell.data_type = "s"
     cell.fill = PatternFill("solid", fgColor=fill)
