@@ -314,12 +314,12 @@ class _Builder:
             elif risk.filled:
                 data["risks"][risk_id] = self.risk_entry(risk, risk_id)
             seen[risk_id] = risk.risk.where
+        found = reference_problems(data, self.district.catalogue, self.file)
         try:
             assessment = SchoolAssessment.model_validate(data)
         except PydanticValidationError as exc:
-            self.problems += [p for p in map(self.relocate, pydantic_problems(exc, self.file)) if p]
-            return None
-        self.problems += [p for p in map(self.relocate, reference_problems(assessment, self.district.catalogue, self.file)) if p]
+            assessment, found = None, pydantic_problems(exc, self.file) + found
+        self.problems += [p for p in map(self.relocate, found) if p]
         return None if self.problems else assessment
 
     def relocate(self, problem: Problem) -> Problem | None:
