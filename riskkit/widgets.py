@@ -15,12 +15,13 @@ import plotly.graph_objects as go
 
 from .assessment import SCHOOL_KINDS
 from .capture_state import CaptureSession, FieldProblem, InvalidDraft, OverrideDraft, PlannedDraft, SaveConflict
+from .capture_summary import status_line, summary_html
 from .catalogue import Risk
 from .district import read_district
 from .errors import RiskkitError, ValidationError
 from .i18n import LANGUAGES, Lang, label
-from .method import LEVELS, RISK_LEVELS
-from .plots import LEVEL_FILL, LEVEL_TEXT, PLOT_CONFIG, matrix_layout, risk_numbers, risk_points
+from .method import LEVELS
+from .plots import PLOT_CONFIG, matrix_layout, risk_numbers, risk_points
 
 NEW = "_new"  # the school menu's entry for a new school; no school id can start with "_"
 CHOOSE = ""  # the value of a menu's "please choose" entry (a None value would show an empty menu)
@@ -178,6 +179,7 @@ class CaptureForm:
             _close(child)
         self.inputs, self.errors, self._captions, self.buttons = {}, {}, {}, {}
         self._status_lines: dict[str, w.HTML] = {}
+        self._shown: list[tuple] | None = None  # the levels the matrix and summary show
         self._planned_boxes: dict[str, w.VBox] = {}
         s = self.session
         header = w.HTML(
@@ -205,8 +207,8 @@ class CaptureForm:
         bar = _row([self.school_menu, self.reload_button, self.save_button, self.dirty_marker], align_items="center")
         children: list[w.Widget] = [header, language, bar, self.question, self.status]
         if self.started:
-            form = w.VBox([self._details(), w.HTML(f"<h3>{_esc(self.t('form.risks_heading'))}</h3>"), self._risks(panel)],
-                          layout=w.Layout(flex="1 1 0%", min_width="0"))
+            heading = w.HTML(f"<h3>{_esc(self.t('form.risks_heading'))}</h3>")
+            form = w.VBox([self._details(), heading, self._risks(panel)], layout=w.Layout(flex="1 1 0%", min_width="0"))
             self.figure = self._figure()
             self.summary = w.HTML()
             self.summary.add_class("rk-summary")
@@ -417,72 +419,28 @@ class CaptureForm:
         m, lang = self.session.district.matrix, self.lang
         for r in results:
             if risk_id in (None, r.risk.id):
-                self._status_lines[r.risk.id].value = self._status_text(r)
-        traces, arrows = risk_points(results, m, lang)
-        with self.figure.batch_update():
-            for trace, new in zip(self.figure.data, traces):
-                trace.update({k: v for k, v in new.to_plotly_json().items() if k != "type"}, overwrite=True)
-            self.figure.layout.annotations = self._notes + arrows
-        self.summary.value = self._summary_html(results)
-        for i, module in enumerate(self._modules):
-            mine = [r for r in results if r.risk.modules[0] == module.id]
-            self.accordion.set_title(i, self.t("form.module_title", module=module.title[lang], count=len(mine),
-                                               open=sum(not r.assessed for r in mine)))
+                self._status_lines[r.risk.id].value = status_line(r, m, lang)
+        shown = [(r.risk.id, r.likelihood, r.residual_likelihood, r.residual_severity) for r in results]
+        if shown != self._shown:  # typing a reason changes no level: leave the matrix alone
+            self._shown = shown
+            traces, arrows = risk_points(results, m, lang)
+            with self.figure.batch_update():
+                for trace, new in zip(self.figure.data, traces):
+                    trace.update({k: v for k, v in new.to_plotly_json().items() if k != "type"}, overwrite=True)
+                self.figure.layout.annotations = self._notes + arrows
+            self.summary.value = summary_html(results, self.numbers, m, lang)
+            titles = tuple(
+                self.t("form.module_title", module=module.title[lang], count=len(mine),
+                       open=sum(not r.assessed for r in mine))
+                for module in self._modules for mine in [[r for r in results if r.risk.modules[0] == module.id]]
+            )
+            if titles != self.accordion.titles:  # one message for all titles, and only when they change
+                self.accordion.titles = titles
         dirty = self.session.dirty
-        self.dirty_marker.value = f"<span class='{'rk-dirty' if dirty else ''}'>" + _esc(
+        marker = f"<span class='{'rk-dirty' if dirty else ''}'>" + _esc(
             self.t("form.unsaved" if dirty else "form.all_saved")) + "</span>"
-
-    def _status_text(self, r) -> str:
-        if not r.assessed:
-            return f"<i>{_esc(self.t('form.not_assessed'))}</i>"
-        m, lang = self.session.district.matrix, self.lang
-        inherent = self.t("form.level_at", level=m.risk_level_name(r.inherent_level, lang), likelihood=r.likelihood,
-                          severity=r.severity)
-        residual = self.t("form.level_at", level=m.risk_level_name(r.residual_level, lang),
-                          likelihood=r.residual_likelihood, severity=r.residual_severity)
-        note = f" ({_esc(self.t('form.overridden'))})" if r.overridden else ""
-        return (f"<b>{_esc(self.t('inherent_risk'))}:</b> {_esc(inherent)} → "
-                f"<b>{_esc(self.t('residual_risk'))}:</b> {_esc(residual)}{note}")
-
-    def _summary_html(self, results) -> str:
-        m, lang = self.session.district.matrix, self.lang
-
-        def cell(level: str | None) -> str:
-            if level is None:
-                return f"<td>{_esc(self.t('open'))}</td>"
-            return (f"<td style='background:{LEVEL_FILL[level]};color:{LEVEL_TEXT[level]}'>"
-                    f"{_esc(m.risk_level_name(level, lang))}</td>")
-
-        counts = "".join(
-            f"<tr>{cell(level)}<td>{sum(r.inherent_level == level for r in results)}</td>"
-            f"<td>{sum(r.residual_level == level for r in results)}</td></tr>"
-            for level in reversed(RISK_LEVELS)
-        )
-        open_count = sum(not r.assessed for r in results)
-        if open_count:
-            counts += f"<tr><td>{_esc(self.t('form.not_assessed'))}</td><td>{open_count}</td><td>{open_count}</td></tr>"
-        if any(r.prior_consultation for r in results):
-            verdict = self.t("form.art36_yes")
-        elif open_count:
-            verdict = self.t("form.art36_open", count=open_count)
-        else:
-            verdict = self.t("form.art36_no")
-        rows = "".join(
-            f"<tr><th scope='row'>{_esc(self.numbers[r.risk.id])}</th><td>{_esc(r.risk.title[lang])}</td>"
-            f"{cell(r.inherent_level)}{cell(r.residual_level)}</tr>"
-            for r in results
-        )
-        inherent, residual = _esc(self.t("inherent_risk")), _esc(self.t("residual_risk"))
-        return (
-            f"<h3>{_esc(self.t('form.summary'))}</h3>"
-            f"<table><caption>{_esc(self.t('form.summary_count'))}</caption><thead><tr>"
-            f"<th scope='col'>{_esc(self.t('form.summary_level'))}</th><th scope='col'>{inherent}</th>"
-            f"<th scope='col'>{residual}</th></tr></thead><tbody>{counts}</tbody></table>"
-            f"<p><b>{_esc(self.t('prior_consultation'))}:</b> {_esc(verdict)}</p>"
-            f"<table><caption>{_esc(self.t('form.summary_risks'))}</caption><thead><tr>"
-            f"<th scope='col'>{_esc(self.t('form.col_number'))}</th><th scope='col'>{_esc(self.t('form.col_risk'))}</th>"
-            f"<th scope='col'>{inherent}</th><th scope='col'>{residual}</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
+        if marker != self.dirty_marker.value:
+            self.dirty_marker.value = marker
 
     # ---- messages and questions ----
 

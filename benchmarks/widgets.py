@@ -1,0 +1,119 @@
+"""Capture form latency: how long one edit takes until the matrix and summary are updated.
+
+1. In Python: the form's handler for a likelihood change, a ticked measure and a keystroke in a reason (median of
+   many edits; widgets without a kernel, so no messages are sent).
+2. In a browser (if /usr/bin/chromium exists): `riskkit capture` on a copy of the sample district; from clicking a
+   likelihood until plotly has redrawn the moved marker, measured in the page.
+
+Run: .venv/bin/python benchmarks/widgets.py
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+IT = "risks.identity-theft"
+
+
+def python_side(district_dir: Path) -> None:
+    from riskkit.widgets import capture_form
+
+    started = time.perf_counter()
+    form = capture_form(district_dir)
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    form.school_menu.value = "gs-kleeblatt"
+    opened = time.perf_counter() - started
+    print(f"form built in {built * 1000:.0f} ms; school opened (all widgets rebuilt) in {opened * 1000:.0f} ms")
+
+    def timed(edits) -> list[float]:
+        times = []
+        for edit in edits:
+            started = time.perf_counter()
+            edit()
+            times.append((time.perf_counter() - started) * 1000)
+        return times
+
+    likelihood = form.inputs[f"{IT}.likelihood"]
+    box = form.inputs[f"{IT}.measures_in_place.minimal-master-data"]
+    reason = form.inputs[f"{IT}.reason"]
+    cases = {
+        "likelihood changed": [lambda v=v: setattr(likelihood, "value", v) for v in [4, 1, 3, 2] * 25],
+        "measure ticked/unticked": [lambda v=v: setattr(box, "value", v) for v in [True, False] * 50],
+        "keystroke in a reason": [lambda i=i: setattr(reason, "value", reason.value + "x") for i in range(100)],
+    }
+    for name, edits in cases.items():
+        times = timed(edits)
+        print(f"{name:<26} median {statistics.median(times):6.1f} ms   max {max(times):6.1f} ms   (n={len(times)})")
+
+
+def browser_side(district_dir: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    riskkit = Path(sys.executable).parent / "riskkit"
+    server = subprocess.Popen([str(riskkit), "capture", str(district_dir), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        line = ""
+        while "token=" not in line:
+            line = server.stdout.readline()
+            if not line and server.poll() is not None:
+                raise SystemExit("riskkit capture did not start")
+        url = line.split(": ", 1)[1].strip()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            started = time.perf_counter()
+            page.goto(url)
+            page.wait_for_selector(".rk-school-menu select", timeout=120_000)
+            print(f"Voilà page with the form shown after {time.perf_counter() - started:.1f} s")
+            page.select_option(".rk-school-menu select", label="Grundschule Kleeblatt Birkenfeld (gs-kleeblatt)")
+            page.wait_for_selector(".rk-summary table", timeout=120_000)
+            times = [page.evaluate(
+                """async (level) => {
+                    const plot = document.querySelector('.js-plotly-plot');
+                    const before = JSON.stringify(plot.data[0].x);
+                    const radio = document.querySelectorAll('.rk-risks-identity-theft-likelihood input[type=radio]')[level];
+                    const t0 = performance.now();
+                    radio.click();
+                    while (JSON.stringify(plot.data[0].x) === before) {
+                        await new Promise(r => requestAnimationFrame(r));
+                    }
+                    await new Promise(r => requestAnimationFrame(r));
+                    return performance.now() - t0;
+                }""", level) for level in [4, 1, 3, 2] * 5]
+            print(f"{'click -> matrix redrawn':<26} median {statistics.median(times):6.1f} ms   "
+                  f"max {max(times):6.1f} ms   (n={len(times)}, browser round trip through the kernel)")
+            browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        district_dir = Path(tmp) / "sample-district"
+        shutil.copytree(REPO / "data" / "sample-district", district_dir)
+        python_side(district_dir)
+        if Path("/usr/bin/chromium").exists():
+            browser_side(district_dir)
+        else:
+            print("no /usr/bin/chromium: browser figures skipped")
+
+
+if __name__ == "__main__":
+    main()
