@@ -262,7 +262,9 @@ class _Builder:
         first = _first(cells)
         value = self.parse(first, path, parser)
         for cell in cells:
-            if cell is not first and cell.value is not None and _same(parser(cell)) not in (_same(value), None):
+            if cell is first or cell.value is None or _same(_text(cell.value)) == _same(_text(first.value)):
+                continue
+            if _same(parser(cell)) not in (_same(value), None):
                 self.problem(cell, f"differs from {first.where} ({first.value!r}); a school's details must be the"
                                    " same on all its rows")
         if value is not None:
@@ -336,10 +338,14 @@ class _Builder:
 
 # --- flat tables --------------------------------------------------------------------------------------------------
 
+def _merged_problems(table: Table) -> list[Problem]:
+    return [Problem(table.file, f"{table.sheet}!{ref}", ref, "merged cells are not allowed; unmerge them and fill every cell")
+            for ref in table.merged]
+
+
 def _structure_problems(table: Table, allowed: Callable[[str], bool], required: tuple[str, ...], hint: str) -> list[Problem]:
     """Unknown, duplicate and missing columns, and merged cells: the file is refused as a whole."""
-    problems = [Problem(table.file, f"{table.sheet}!{ref}" if table.sheet else ref, ref,
-                        "merged cells are not allowed; unmerge them and fill every cell") for ref in table.merged]
+    problems = _merged_problems(table)
     seen: set[str] = set()
     for name in table.header:
         if name is None:
@@ -421,9 +427,10 @@ class _Questionnaire:
     def read(self) -> tuple[list[RawSchool], list[Problem]]:
         school, risks = self.table("school"), self.table("risks")
         planned = self.by_sheet.get(sheet_name("planned", self.lang))
-        raw = RawSchool(school.file, self.school_fields(school), self.risk_rows(risks))
-        if planned is not None:
-            self.planned_rows(planned, {_ident(r.risk.value): r for r in raw.risks})
+        rows = self.risk_rows(risks)
+        raw = RawSchool(school.file, self.school_fields(school), rows or [])
+        if planned is not None and rows is not None:
+            self.planned_rows(planned, {_ident(r.risk.value): r for r in rows})
         return [raw], self.problems
 
     def keys(self, table: Table, names: dict[str, str], required: tuple[str, ...]) -> list[str | None] | None:
@@ -440,8 +447,7 @@ class _Questionnaire:
     def school_fields(self, table: Table) -> dict[str, list[Cell]]:
         names = self.labels(SCHOOL_COLUMNS)
         fields: dict[str, list[Cell]] = {}
-        self.problems += [Problem(table.file, f"{table.sheet}!{ref}", ref, "merged cells are not allowed; unmerge them")
-                          for ref in table.merged]
+        self.problems += _merged_problems(table)
         for number, values in table.rows:
             name = _text(values[0]) if values else None
             key = names.get(_fold(name or ""))
@@ -454,13 +460,13 @@ class _Questionnaire:
             fields.setdefault(key, [Cell(None, f"{table.sheet}!{column_label(key, self.lang)}")])
         return fields
 
-    def risk_rows(self, table: Table) -> list[RawRisk]:
+    def risk_rows(self, table: Table) -> list[RawRisk] | None:
         names = self.labels((*TEMPLATE_RISK_COLUMNS, *OVERRIDE_COLUMNS))
         names |= _names([(f"measure:{m.id}", m.title[lang]) for m in self.cat.measures for lang in LANGUAGES])
         names |= _names([(f"measure:{m.id}", m.id) for m in self.cat.measures])
         keys = self.keys(table, names, ("risk_id", "likelihood", "reason"))
         if keys is None:
-            return []
+            return None
         rows = []
         for number, values in table.rows:
             cells, problems = _row_cells(table, number, values, keys)

@@ -115,7 +115,7 @@ def _read_csv(raw: bytes, name: str) -> tuple[Table | None, list[Problem]]:
                 table.rows.append((number, cells))
     except csv.Error as exc:
         return None, [Problem(name, f"row {reader.line_num}", None, f"not readable as CSV: {exc}")]
-    return _checked(table, name)
+    return table, []
 
 
 def _unquote(value: str) -> str | None:
@@ -126,14 +126,6 @@ def _unquote(value: str) -> str | None:
 
 def _too_many(name: str) -> Problem:
     return Problem(name, "", f"more than {MAX_ROWS} rows", f"too many rows; at most {MAX_ROWS} data rows per file, split it")
-
-
-def _checked(table: Table | None, name: str) -> tuple[Table | None, list[Problem]]:
-    if table is None or not any(table.header):
-        return None, [Problem(name, table.where(1) if table else "", None, "row 1 must hold the column headers")]
-    if not table.rows:
-        return None, [Problem(name, "", None, "no data rows below the header row")]
-    return table, []
 
 
 def _read_xlsx(raw: bytes, name: str) -> tuple[list[Table], list[Problem]]:
