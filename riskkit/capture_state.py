@@ -214,15 +214,16 @@ def _check_risk(risk_id: str, d: RiskDraft, need) -> None:
 
 def _model_problems(draft: Draft, catalogue: Catalogue) -> list[FieldProblem]:
     """The school file's own validation, as a backstop for anything the form's checks did not catch."""
+    data = draft.to_data(catalogue)
     try:
-        assessment = SchoolAssessment.model_validate(draft.to_data(catalogue))
+        SchoolAssessment.model_validate(data)
     except PydanticValidationError as exc:
         return [
             FieldProblem(key_path(p for p in err["loc"] if p != "[key]"), "form.error.invalid",
                          err["msg"].removeprefix("Value error, "))
             for err in exc.errors(include_url=False)
         ]
-    return _field_problems(reference_problems(assessment, catalogue, ""))
+    return _field_problems(reference_problems(data, catalogue, ""))
 
 
 def _field_problems(problems: list[Problem]) -> list[FieldProblem]:
