@@ -28,6 +28,7 @@ PLOT_CONFIG = {
 # The part of a cell (in axis units) where markers go, below the level name, and its size in pixels per unit.
 _CELL_X, _CELL_Y, _TOP = 0.84, 0.72, 0.27
 _PX_X, _PX_Y = 147, 112
+_HEAD = 11  # arrow head size in pixels
 
 
 def risk_numbers(results: Sequence[RiskResult]) -> dict[str, str]:
@@ -38,9 +39,7 @@ def risk_numbers(results: Sequence[RiskResult]) -> dict[str, str]:
 def risk_matrix_figure(results: Sequence[RiskResult], matrix: Matrix, lang: Lang, title: str | None = None) -> go.Figure:
     """The 4x4 matrix coloured and labelled by risk level, each assessed risk placed and its move linked by an arrow."""
     fig = go.Figure(layout=matrix_layout(matrix, lang, title))
-    traces, arrows = risk_points(results, matrix, lang)
-    fig.add_traces(traces)
-    fig.update_layout(annotations=list(fig.layout.annotations) + arrows)
+    fig.add_traces(risk_points(results, matrix, lang))
     return fig
 
 
@@ -76,8 +75,10 @@ def matrix_layout(matrix: Matrix, lang: Lang, title: str | None = None) -> go.La
     )
 
 
-def risk_points(results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> tuple[list[go.Scatter], list[dict]]:
-    """Marker traces (inherent: white squares, residual: dark circles) and arrow annotations linking them."""
+def risk_points(results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> list[go.Scatter]:
+    """Four traces, always in this order: the arrows from inherent to residual position, then the markers
+    (inherent: white squares, residual: dark circles, unchanged: dark diamonds). Arrows are a trace, not layout
+    annotations, so a live figure redraws them as fast as the markers."""
     numbers = risk_numbers(results)
     assessed = [r for r in results if r.assessed]
     points: dict[str, list[tuple[str, RiskResult, tuple[int, int]]]] = {"inherent": [], "residual": [], "unchanged": []}
@@ -97,7 +98,8 @@ def risk_points(results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> tu
         "residual": dict(symbol="circle", color=RESIDUAL_FILL, line=dict(color="#ffffff", width=1.5), text="#ffffff"),
         "unchanged": dict(symbol="diamond", color=RESIDUAL_FILL, line=dict(color="#ffffff", width=1.5), text="#ffffff"),
     }
-    traces = []
+    links = [(positions[("inherent", r.risk.id)], positions[("residual", r.risk.id)]) for _, r, _ in points["residual"]]
+    traces = [_arrows(links, label("plot.link", lang))]
     for kind, group in points.items():
         style = styles[kind]
         traces.append(go.Scatter(
@@ -115,16 +117,24 @@ def risk_points(results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> tu
             showlegend=True,
             visible=True if group else "legendonly",
         ))
-    arrows = [
-        dict(
-            x=positions[("residual", r.risk.id)][0], y=positions[("residual", r.risk.id)][1],
-            ax=positions[("inherent", r.risk.id)][0], ay=positions[("inherent", r.risk.id)][1],
-            xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True,
-            arrowhead=2, arrowsize=1, arrowwidth=1.5, arrowcolor=INK, standoff=13, startstandoff=13, opacity=0.8,
-        )
-        for _, r, _ in points["residual"]
-    ]
-    return traces, arrows
+    return traces
+
+
+def _arrows(links: list[tuple[tuple[float, float, int], tuple[float, float, int]]], name: str) -> go.Scatter:
+    """One line per link with an arrow head, both ends stopped short of the markers they join."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for (x0, y0, size0), (x1, y1, size1) in links:
+        dx, dy = (x1 - x0) * _PX_X, (y1 - y0) * _PX_Y  # in pixels, where marker sizes are measured
+        length = math.hypot(dx, dy) or 1.0
+        start, end = size0 / 2 + 2, size1 / 2 + _HEAD / 2 + 1
+        xs += [x0 + dx * start / length / _PX_X, x1 - dx * end / length / _PX_X, None]
+        ys += [y0 + dy * start / length / _PX_Y, y1 - dy * end / length / _PX_Y, None]
+    return go.Scatter(
+        name=name, x=xs, y=ys, mode="lines+markers", hoverinfo="skip", showlegend=False,
+        line=dict(color=INK, width=1.5),
+        marker=dict(symbol="arrow", angleref="previous", color=INK, size=[0, _HEAD, 0] * len(links), opacity=1),
+    )
 
 
 def _spread(points: list[tuple[str, RiskResult, tuple[int, int]]]) -> dict[tuple[str, str], tuple[float, float, int]]:

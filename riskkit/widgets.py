@@ -401,13 +401,10 @@ class CaptureForm:
     def _figure(self) -> go.FigureWidget:
         m = self.session.district.matrix
         layout = matrix_layout(m, self.lang)
-        self._notes = list(layout.annotations)
         ticks = [f"{i}<br>{m.level_name(i, self.lang)}" for i in LEVELS]
         layout.update(width=SIDEBAR_PX, height=560, margin=dict(l=100, r=10, t=40, b=150),
                       xaxis=dict(ticktext=ticks, tickangle=0), legend=dict(orientation="v", yanchor="top", y=-0.2, x=-0.15))
-        traces, arrows = risk_points(self.session.results(), m, self.lang)
-        layout.annotations = self._notes + arrows
-        figure = go.FigureWidget(data=traces, layout=layout)  # layout= in the constructor: Voilà keeps it
+        figure = go.FigureWidget(data=risk_points(self.session.results(), m, self.lang), layout=layout)  # layout= in the constructor: Voilà keeps it
         figure._config = dict(PLOT_CONFIG, responsive=False)  # no cloud or link buttons
         return figure
 
@@ -423,11 +420,9 @@ class CaptureForm:
         shown = [(r.risk.id, r.likelihood, r.residual_likelihood, r.residual_severity) for r in results]
         if shown != self._shown:  # typing a reason changes no level: leave the matrix alone
             self._shown = shown
-            traces, arrows = risk_points(results, m, lang)
             with self.figure.batch_update():
-                for trace, new in zip(self.figure.data, traces):
+                for trace, new in zip(self.figure.data, risk_points(results, m, lang)):
                     trace.update({k: v for k, v in new.to_plotly_json().items() if k != "type"}, overwrite=True)
-                self.figure.layout.annotations = self._notes + arrows
             self.summary.value = summary_html(results, self.numbers, m, lang)
             titles = tuple(
                 self.t("form.module_title", module=module.title[lang], count=len(mine),

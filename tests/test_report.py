@@ -230,7 +230,7 @@ def test_browser_opens_report_offline_with_heatmap(reports, district):
             heatmap = page.locator("figure.heatmap svg[role=img]")
             box = heatmap.bounding_box()
             assert box["width"] > 300 and box["height"] > 250
-            assert page.locator("figure.heatmap svg .scatterlayer path.point").count() == markers
+            assert page.locator("figure.heatmap svg .scatterlayer .textpoint").count() == markers
             assert page.get_by_role("img", name="Risikomatrix").count() == 1
             assert SCRIPT in page.locator("main").inner_text()
         finally:
