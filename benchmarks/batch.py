@@ -23,8 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from riskkit.pdf import BROWSER_ARGS
-from riskkit.staticfig import find_browser
+from riskkit.browser import BROWSER_ARGS, find_browser
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample-district"
@@ -174,7 +173,7 @@ def main() -> None:
               f"{batch_per_school:.3f} s per school (wall time of the whole command)")
         print(f"peak memory, PSS (parent + workers + kernels + browsers): {memory.peak_total / 2**20:.0f} MiB")
         workers = sorted(v for v in memory.peak_child.values() if v > 50 * 2**20)
-        print("peak memory per worker, PSS (worker + its kernel + kaleido browser): "
+        print("peak memory per worker, PSS (worker + its kernel + their browsers): "
               + ", ".join(f"{v / 2**20:.0f} MiB" for v in workers))
 
         differ = [

@@ -42,7 +42,7 @@ def main(count: int) -> None:
                 pdf = renderer._pdf(html, school)
                 t3 = time.perf_counter()
                 if i == 0:
-                    print(f"first report (kaleido's browser starts in the kernel): {t3 - t0:.2f} s")
+                    print(f"first report (the kernel starts its figure browser): {t3 - t0:.2f} s")
                     continue
                 for key, value in (("execute", t1 - t0), ("html", t2 - t1), ("pdf", t3 - t2), ("total", t3 - t0)):
                     costs[key].append(value)

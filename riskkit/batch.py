@@ -94,7 +94,7 @@ def init_worker(formats: Sequence[str]) -> None:
 
 
 def _warm_renderer(formats: tuple[str, ...]) -> Any:
-    """This process's renderer (one kernel, exporter, kaleido, WeasyPrint), made once and closed at exit."""
+    """This process's renderer (one kernel, exporter, PDF browser), made once and closed at exit."""
     global _renderer
     if _renderer is None or _renderer.formats != formats:
         from multiprocessing.util import Finalize

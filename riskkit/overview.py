@@ -449,7 +449,7 @@ def _level_cell(level: str | None, district: District, lang: Lang) -> str:
 
 
 def _figure(fig: go.Figure, description: str) -> str:
-    """The figure as inline SVG (drawn offline by kaleido), announced as an image described by the table below it."""
+    """The figure as inline SVG (drawn by the offline browser), announced as an image described by the table below it."""
     from .staticfig import figure_svg
 
     svg = figure_svg(fig).replace("<svg ", f'<svg role="img" aria-label="{_e(description)}" ', 1)

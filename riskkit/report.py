@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RiskkitError
-from .pdf import ChromiumPrinter, PdfError
+from .browser import BrowserError, OfflineBrowser, find_browser
 from .yamlio import write_atomic
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -55,23 +55,21 @@ def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
 
 class ReportRenderer:
     """Warm resources reused across many reports in one process: one started kernel (papermill km=, state reset
-    between runs), one nbconvert exporter with the offline template, one kaleido server (in the kernel), one Chromium
-    page printing PDFs.
+    between runs), one nbconvert exporter with the offline template, one offline Chromium printing PDFs (the kernel
+    keeps its own for the figures).
     """
 
     def __init__(self, formats: Sequence[str] = FORMATS):
         from jupyter_client.manager import KernelManager
         from nbconvert import HTMLExporter
 
-        from . import staticfig
-
         self.formats = check_formats(formats)
-        staticfig.find_browser()  # fail before starting a kernel; the kernel draws the heatmap with it
+        find_browser()  # fail before starting a kernel; the kernel draws the heatmap with it
         self._exporter = HTMLExporter(
             extra_template_basedirs=[str(TEMPLATES)], template_name=TEMPLATE, exclude_input=True,
             exclude_input_prompt=True, exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True,
         )
-        self._printer = ChromiumPrinter() if "pdf" in self.formats else None
+        self._printer = OfflineBrowser() if "pdf" in self.formats else None
         self._km = KernelManager(kernel_name="python3")
         try:
             self._km.start_kernel()
@@ -127,7 +125,7 @@ class ReportRenderer:
     def _pdf(self, html: str, name: str) -> bytes:
         try:
             return self._printer.print_pdf(html)
-        except PdfError as exc:
+        except BrowserError as exc:
             raise ReportError(f"{name}: {exc}") from None
 
     def close(self) -> None:

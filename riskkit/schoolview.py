@@ -181,7 +181,7 @@ class SchoolView:
         return ", ".join(parts) or "0"
 
     def heatmap(self) -> Block:
-        """The risk matrix as inline SVG (drawn by kaleido) with a text alternative and a table of positions."""
+        """The risk matrix as inline SVG (drawn by the offline browser) with a text alternative and a table of positions."""
         from .staticfig import figure_svg
 
         fig = risk_matrix_figure(self.results, self.district.matrix, self.lang)
@@ -321,7 +321,7 @@ _SVG_OPEN = re.compile(r"<svg\b[^>]*>")
 
 
 def _accessible_svg(svg: str, title: str, desc: str) -> str:
-    """Give kaleido's SVG a role, a title and a description (the text alternative), and let CSS size it."""
+    """Give the drawn SVG a role, a title and a description (the text alternative), and let CSS size it."""
     match = _SVG_OPEN.search(svg)
     if match is None:
         raise RiskkitError("the risk matrix drawing is not an SVG image")

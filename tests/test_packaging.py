@@ -7,7 +7,7 @@ import yaml
 
 from conftest import REPO
 
-CONDA_NAMES = {"python-kaleido": "kaleido"}  # conda-forge name -> PyPI name
+CONDA_NAMES: dict[str, str] = {}  # conda-forge name -> PyPI name, where they differ
 
 
 def _split(requirement: str) -> tuple[str, str]:

@@ -16,8 +16,7 @@ from click.testing import CliRunner
 from riskkit import load_district
 from riskkit.cli import main
 from riskkit.report import SCHOOL_NOTEBOOK, ReportError, ReportRenderer, notebook_path, render_school_report
-from riskkit.pdf import PdfError
-from riskkit.staticfig import BrowserNotFoundError
+from riskkit.browser import BrowserError, BrowserNotFoundError
 
 from conftest import REPO, TODAY
 
@@ -287,9 +286,9 @@ def test_unknown_format_is_refused(district_dir):
 
 def test_missing_pdf_engine_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "playwright.sync_api", None)  # import fails as on a machine without it
-    with pytest.raises(PdfError) as caught:
+    with pytest.raises(BrowserError) as caught:
         ReportRenderer(("html", "pdf"))
-    assert str(caught.value).startswith("the PDF engine cannot start (")
+    assert str(caught.value).startswith("the browser engine cannot start (")
     assert str(caught.value).endswith("install riskkit's dependencies (pip install -e .)")
 
 
