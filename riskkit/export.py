@@ -76,24 +76,33 @@ def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
 
 def _xlsx(header: list[str], rows: list[list[Any]]) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("results")
     sheet.append(header)
     for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=ooxml_escape(value) if isinstance(value, str) else value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # text stays text, even when it looks like a formula
-            elif isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    """Text as a string cell (openpyxl would make text starting with '=' a formula), dates as dates."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, str):
+        text = ooxml_escape(value)
+        if not text.startswith("="):
+            return text
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.data_type = "s"  # text stays text, even when it looks like a formula
+        return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
+    return value
 
 
 def export(district: District, fmt: Format, output: Path, today: date | None = None) -> Path:

@@ -137,11 +137,13 @@ def _read_xlsx(raw: bytes, name: str) -> tuple[list[Table], list[Problem]]:
         unpacked = sum(info.file_size for info in archive.infolist())
         if unpacked > MAX_UNZIPPED:
             return [], [Problem(name, "", f"{unpacked} bytes unpacked", f"XLSX too large; at most {MAX_UNZIPPED} bytes unpacked")]
-        merged = _merged_cells(archive)
+        sheets = _scan_sheets(archive)
+        if sum(max(rows - 1, 0) for rows, _ in sheets.values()) > MAX_ROWS:
+            return [], [_too_many(name)]
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
         tables, total = [], 0
         for sheet in book.worksheets:
-            table = Table(name, sheet.title, [], merged=merged.get(sheet.title, []))
+            table = Table(name, sheet.title, [], merged=sheets.get(sheet.title, (0, []))[1])
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 cells = [(ooxml_unescape(v) if v.strip() else None) if isinstance(v, str) else v for v in values]
                 if number == 1:
@@ -159,20 +161,28 @@ def _read_xlsx(raw: bytes, name: str) -> tuple[list[Table], list[Problem]]:
     return tables, []
 
 
-def _merged_cells(archive: zipfile.ZipFile) -> dict[str, list[str]]:
-    """Merged ranges per sheet title, found by streaming each sheet's XML (bounded memory)."""
+def _scan_sheets(archive: zipfile.ZipFile) -> dict[str, tuple[int, list[str]]]:
+    """Rows and merged ranges per sheet title, from one streaming pass over each sheet's XML (bounded memory),
+    so an oversized sheet is refused before openpyxl reads it."""
     book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG_REL}Relationship")}
-    merged: dict[str, list[str]] = {}
+    sheets: dict[str, tuple[int, list[str]]] = {}
     for sheet in book.iter(f"{_MAIN}sheet"):
         target = targets.get(sheet.get(f"{_REL}id"), "")
         part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
         if part not in archive.namelist():
             continue
+        rows, merged, data = 0, [], None
         with archive.open(part) as source:
-            for _, element in ElementTree.iterparse(source):
-                if element.tag == f"{_MAIN}mergeCell":
-                    merged.setdefault(sheet.get("name", ""), []).append(element.get("ref", ""))
-                element.clear()
-    return merged
+            for event, element in ElementTree.iterparse(source, events=("start", "end")):
+                if event == "start":
+                    data = element if element.tag == f"{_MAIN}sheetData" else data
+                elif element.tag == f"{_MAIN}row":
+                    rows += 1
+                    if data is not None:
+                        data.clear()  # drop parsed rows: memory stays flat however long the sheet
+                elif element.tag == f"{_MAIN}mergeCell":
+                    merged.append(element.get("ref", ""))
+        sheets[sheet.get("name", "")] = (rows, merged)
+    return sheets
