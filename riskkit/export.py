@@ -69,9 +69,16 @@ def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else str(v).lower() if isinstance(v, bool) else
-                         neutralise(v) if isinstance(v, str) else str(v) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return buffer.getvalue().encode("utf-8")
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return neutralise(value) if isinstance(value, str) else str(value)
 
 
 def _xlsx(header: list[str], rows: list[list[Any]]) -> bytes:

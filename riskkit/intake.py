@@ -93,7 +93,8 @@ def read_files(paths: list[Path], district: District) -> Intake:
         raws += schools
         if problems:  # a school from a file with problems is checked, to report everything, but never imported
             tainted |= {id(raw) for raw in schools}
-            intake.rejected += [] if schools else [str(path)]
+            if not schools:
+                intake.rejected.append(str(path))
     ids = [_ident(_first(r.fields["school_id"]).value) for r in raws]
     by_id: dict[str, list[RawSchool]] = defaultdict(list)
     for raw, school_id in zip(raws, ids):
