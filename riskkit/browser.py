@@ -10,9 +10,11 @@ a thread of the browser's own, so it works from any thread, also where an asynci
 from __future__ import annotations
 
 import os
+import queue
 import shutil
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -59,12 +61,15 @@ class OfflineBrowser:
     """A headless Chromium kept warm: one page prints PDFs, one page (with plotly.js loaded) draws figures."""
 
     def __init__(self) -> None:
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskkit-browser")
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._pages: dict[str, Any] = {}
+        self._closed = False
+        # A daemon thread of our own: it still runs in atexit handlers (an executor's threads are gone by then).
+        threading.Thread(target=self._serve, daemon=True, name="riskkit-browser").start()
         try:
             self._call(self._start)
         except BaseException:
-            self._thread.shutdown()
+            self._jobs.put(None)
             raise
 
     def print_pdf(self, html: str) -> bytes:
@@ -76,8 +81,12 @@ class OfflineBrowser:
         return self._call(self._draw, figure, width, height)
 
     def close(self) -> None:
-        self._call(self._stop)
-        self._thread.shutdown()
+        if not self._closed:
+            self._closed = True
+            try:
+                self._call(self._stop)
+            finally:
+                self._jobs.put(None)
 
     def __enter__(self) -> OfflineBrowser:
         return self
@@ -86,7 +95,17 @@ class OfflineBrowser:
         self.close()
 
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        return self._thread.submit(fn, *args).result()
+        future: Future = Future()
+        self._jobs.put((fn, args, future))
+        return future.result()
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            fn, args, future = job
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to the caller's thread
+                future.set_exception(exc)
 
     def _start(self) -> None:
         try:

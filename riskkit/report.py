@@ -25,6 +25,10 @@ FORMATS = ("html", "pdf")
 # Outputs may carry {"riskkit": {"title": ..., "lang": ...}} metadata; the exported document takes its title from it.
 META_KEY = "riskkit"
 RESET_TAG = "riskkit-reset"
+# The warm kernel keeps no output cache and no input history, so nothing piles up over thousands of reports and a
+# run's state is reset by removing the names it defined (`%reset -f` also ran gc and flushed caches: 0.3 s a run).
+KERNEL_ARGS = ["--InteractiveShell.cache_size=0", "--HistoryManager.enabled=False"]
+RESET = "%reset_selective -f ."
 WARM_ENGINE = "riskkit-warm-kernel"
 
 
@@ -73,7 +77,7 @@ class ReportRenderer:
         self._km = KernelManager(kernel_name="python3")
         self._kc = None
         try:
-            self._km.start_kernel()
+            self._km.start_kernel(extra_arguments=KERNEL_ARGS)
         except BaseException:
             self.close()
             raise
@@ -98,7 +102,7 @@ class ReportRenderer:
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
-        reset = nbformat.v4.new_code_cell("%reset -f", metadata={"tags": [RESET_TAG]})
+        reset = nbformat.v4.new_code_cell(RESET, metadata={"tags": [RESET_TAG]})
         nb.cells.insert(0, reset)
         if not self._km.is_alive():
             self._drop_client()

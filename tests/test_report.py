@@ -301,3 +301,17 @@ def test_missing_browser_says_how_to_install(monkeypatch, tmp_path):
         "no Chromium or Chrome found to draw the risk matrix; install Chromium (Debian/Ubuntu: "
         "`sudo apt-get install chromium`) or set BROWSER_PATH to a Chrome/Chromium"
     )
+
+
+def test_a_warm_kernel_keeps_no_state_between_runs(renderer, tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("run = 0", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("assert 'left_over' not in globals(), 'state leaked from the previous run'\n"
+                                  "left_over = run\nprint(run)"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    path = tmp_path / "state.ipynb"
+    nbformat.write(notebook, path)
+    for run in (1, 2):
+        documents = renderer.render(path, {"run": run}, name=f"run {run}")
+        executed = nbformat.reads(documents["ipynb"].decode(), as_version=4)
+        assert executed.cells[-1].outputs[0]["text"] == f"{run}\n"
