@@ -13,6 +13,7 @@ APT_PACKAGES := chromium fonts-dejavu-core
 
 demo: $(STAMP)
 	$(BIN)/riskkit validate $(DISTRICT)
+	$(BIN)/riskkit batch $(DISTRICT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
