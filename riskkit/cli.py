@@ -12,6 +12,29 @@ LANG = click.Choice(["de", "en"])
 DISTRICT_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
+class IsoDate(click.ParamType):
+    """A date written YYYY-MM-DD, given to the command as a `date`."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date written YYYY-MM-DD", param, ctx)
+
+
+class CommaList(click.ParamType):
+    """`html,pdf` -> ["html", "pdf"]."""
+
+    name = "LIST"
+
+    def convert(self, value, param, ctx) -> list[str]:
+        return value if isinstance(value, list) else [part.strip() for part in value.split(",") if part.strip()]
+
+
 class RiskkitGroup(click.Group):
     """Prints a RiskkitError as its message (no traceback) and exits with its code; --debug shows tracebacks."""
 
@@ -37,8 +60,8 @@ def main(debug: bool) -> None:
 @main.command()
 @click.argument("district_dir", type=DISTRICT_DIR)
 @click.option("--lang", type=LANG, help="Language of the summary (default: the district's).")
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date to judge overdue reviews by (YYYY-MM-DD).")
-def validate(district_dir: Path, lang: str | None, today) -> None:
+@click.option("--today", type=IsoDate(), help="Date to judge overdue reviews by (YYYY-MM-DD).")
+def validate(district_dir: Path, lang: str | None, today: date | None) -> None:
     """Validate a district and print each school's risk levels and Art. 36 conclusion.
 
     Exits with 2 and lists every problem if any file is invalid.
@@ -47,7 +70,7 @@ def validate(district_dir: Path, lang: str | None, today) -> None:
     from .summary import district_summary
 
     district = load_district(district_dir)
-    click.echo(district_summary(district, lang or district.config.language, today.date() if today else date.today()))
+    click.echo(district_summary(district, lang or district.config.language, today or date.today()))
 
 
 @main.command()
@@ -65,18 +88,18 @@ def catalogue(lang: str, catalogue_id: str) -> None:
 @click.argument("district_dir", type=DISTRICT_DIR)
 @click.argument("school_id")
 @click.option("--lang", type=LANG, help="Language of the report (default: the district's).")
-@click.option("--format", "formats", default="html,pdf", show_default=True,
+@click.option("--format", "formats", type=CommaList(), default="html,pdf", show_default=True,
               help="Comma-separated: html, pdf (the executed .ipynb is always written).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: reports/<district-id>/schools/).")
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date to judge overdue dates by (YYYY-MM-DD).")
-def report(district_dir: Path, school_id: str, lang: str | None, formats: str, out: Path | None, today) -> None:
+@click.option("--today", type=IsoDate(), help="Date to judge overdue dates by (YYYY-MM-DD).")
+def report(district_dir: Path, school_id: str, lang: str | None, formats: list[str], out: Path | None,
+           today: date | None) -> None:
     """Render one school's DSFA report: executed notebook, offline HTML and A4 PDF."""
     from .report import render_school_report
 
     paths = render_school_report(
-        district_dir, school_id, lang=lang, formats=[f.strip() for f in formats.split(",") if f.strip()], out=out,
-        today=today.date() if today else None,
+        district_dir, school_id, lang=lang, formats=formats, out=out, today=today
     )
     for path in paths.values():
         click.echo(str(path))
@@ -133,8 +156,8 @@ def import_(files: tuple[Path, ...], district_dir: Path, dry_run: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (default: reports/<district>/<district>-results.<format>).")
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date to judge overdue reviews by (YYYY-MM-DD).")
-def export(district_dir: Path, fmt: str, output: Path | None, today) -> None:
+@click.option("--today", type=IsoDate(), help="Date to judge overdue reviews by (YYYY-MM-DD).")
+def export(district_dir: Path, fmt: str, output: Path | None, today: date | None) -> None:
     """Export the district's results table, one row per school and risk, safe to open in a spreadsheet."""
     from .district import load_district
     from .export import export as write_export
@@ -142,7 +165,7 @@ def export(district_dir: Path, fmt: str, output: Path | None, today) -> None:
 
     district = load_district(district_dir)
     output = output or Path("reports") / district.id / f"{district.id}-results.{fmt}"
-    write_export(district, fmt, output, today.date() if today else None)
+    write_export(district, fmt, output, today)
     click.echo(f"{label('sheet.written', district.config.language)}: {output}")
 
 
@@ -151,14 +174,14 @@ def export(district_dir: Path, fmt: str, output: Path | None, today) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: reports/<district-id>/).")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel workers (default: one per core).")
-@click.option("--formats", default="html,pdf", show_default=True,
+@click.option("--formats", type=CommaList(), default="html,pdf", show_default=True,
               help="Comma-separated: html, pdf (the executed .ipynb is always written).")
 @click.option("--lang", type=LANG, help="Language of the reports (default: the district's).")
 @click.option("--force", is_flag=True, help="Render every report, also those whose inputs are unchanged.")
 @click.option("--scheduler", metavar="ADDRESS", help="Run on a Dask distributed cluster, e.g. tcp://host:8786.")
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date to judge overdue dates by (YYYY-MM-DD).")
-def batch(district_dir: Path, out: Path | None, workers: int | None, formats: str, lang: str | None, force: bool,
-          scheduler: str | None, today) -> None:
+@click.option("--today", type=IsoDate(), help="Date to judge overdue dates by (YYYY-MM-DD).")
+def batch(district_dir: Path, out: Path | None, workers: int | None, formats: list[str], lang: str | None,
+          force: bool, scheduler: str | None, today: date | None) -> None:
     """Render every school's report and the district overview, in parallel; re-runs skip unchanged reports.
 
     Writes schools/<id>.{ipynb,html,pdf}, overview.*, index.html and manifest.json. Exits 1 if any report failed
@@ -167,8 +190,8 @@ def batch(district_dir: Path, out: Path | None, workers: int | None, formats: st
     from .batch import run_batch
 
     result = run_batch(
-        district_dir, out=out, workers=workers, formats=[f.strip() for f in formats.split(",") if f.strip()],
-        lang=lang, force=force, scheduler=scheduler, today=today.date() if today else None,
+        district_dir, out=out, workers=workers, formats=formats, lang=lang, force=force, scheduler=scheduler,
+        today=today,
     )
     click.echo(
         f"{result.out}: {result.count('rendered')} rendered, {result.count('skipped')} up to date, "
