@@ -6,10 +6,9 @@ from collections import Counter
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError, model_validator
-from typing_extensions import Annotated
 
 from .errors import Problem, UnknownIdError, ValidationError
 from .i18n import NonEmptyStr, Text

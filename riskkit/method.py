@@ -8,11 +8,10 @@ from functools import cache
 from numbers import Integral
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError, model_validator
-from typing_extensions import Annotated
 
 from .errors import Problem, ValidationError
 from .i18n import Lang, Text
