@@ -147,8 +147,9 @@ def plan_jobs(district: District, formats: tuple[str, ...], lang: str, today: da
         {**common, **school_files}, {"lang": lang, **day, "report_formats": list(formats)}, formats,
     )]
     school_notebook = notebook_path(SCHOOL_NOTEBOOK).read_bytes()
+    by_id = {Path(relative).stem: relative for relative in school_files}  # a valid school has exactly one file
     for school_id in district.schools:
-        relative = next(r for r in school_files if Path(r).stem == school_id)
+        relative = by_id[school_id]
         jobs.append(Job(
             school_id, SCHOOL_NOTEBOOK, school_notebook, district.id,
             {**common, relative: school_files[relative]}, {"school_id": school_id, "lang": lang, **day}, formats,
