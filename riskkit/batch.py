@@ -31,7 +31,6 @@ from .yamlio import write_atomic
 OVERVIEW_NOTEBOOK = "district_overview.ipynb"
 OVERVIEW = "overview"
 MANIFEST = "manifest.json"
-INDEX = "index.html"
 MANIFEST_VERSION = 1
 
 
@@ -168,7 +167,7 @@ def run_batch(
     *,
     out: str | Path | None = None,
     workers: int | None = None,
-    formats: Sequence[str] = ("html", "pdf"),
+    formats: Sequence[str] = FORMATS,
     lang: str | None = None,
     force: bool = False,
     scheduler: str | None = None,
