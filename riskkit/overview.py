@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from .assessment import assess_risk
+from .catalogue import Measure
 from .district import District, read_district
 from .errors import Problem, RiskkitError
 from .i18n import LANGUAGES, Lang, label
@@ -117,18 +118,21 @@ def what_if(district: District) -> pd.DataFrame:
     import pandas as pd
 
     cat, matrix = district.catalogue, district.matrix
-    assessed = {
-        school_id: [(cat.risk(risk_id), entry) for risk_id, entry in assessment.risks.items()]
-        for school_id, assessment in district.schools.items()
-    }
+    # Each entry is assessed once; a measure re-assesses only the entries it would change.
+    assessed = [
+        [(risk, entry, assess_risk(risk, entry, cat, matrix).prior_consultation)
+         for risk, entry in ((cat.risk(risk_id), entry) for risk_id, entry in assessment.risks.items())]
+        for assessment in district.schools.values()
+    ]
 
-    def schools_high(measure_id: str | None) -> int:
+    def schools_high(measure: Measure | None) -> int:
         count = 0
-        for entries in assessed.values():
-            for risk, entry in entries:
-                if measure_id and measure_id not in entry.measures_in_place and cat.measure(measure_id).effect_on(risk.id):
-                    entry = entry.model_copy(update={"measures_in_place": [*entry.measures_in_place, measure_id]})
-                if assess_risk(risk, entry, cat, matrix).prior_consultation:
+        for entries in assessed:
+            for risk, entry, high in entries:
+                if measure and measure.id not in entry.measures_in_place and measure.effect_on(risk.id):
+                    entry = entry.model_copy(update={"measures_in_place": [*entry.measures_in_place, measure.id]})
+                    high = assess_risk(risk, entry, cat, matrix).prior_consultation
+                if high:
                     count += 1
                     break
         return count
@@ -136,7 +140,7 @@ def what_if(district: District) -> pd.DataFrame:
     now = schools_high(None)
     rows = []
     for measure in cat.measures:
-        after = schools_high(measure.id)
+        after = schools_high(measure)
         rows.append({
             "measure_id": measure.id,
             "risks": [e.risk for e in measure.effects],
