@@ -171,7 +171,7 @@ def level_heatmap(district: District, lang: Lang, kind: Kind = "residual") -> go
             if value == level
         ]
         fill, ink = (LEVEL_FILL[level], LEVEL_TEXT[level]) if level else (OPEN_FILL, INK)
-        name = district.matrix.risk_level_name(level, lang) if level else label("open", lang)
+        name = _level_name(level, district, lang)
         fig.add_trace(go.Scatter(
             x=[x for x, _ in cells], y=[y for _, y in cells], mode="markers+text",
             text=[_level_code(level, lang)] * len(cells), textfont=dict(color=ink, size=12),
@@ -239,6 +239,10 @@ def _level_code(level: str | None, lang: Lang) -> str:
     return label(f"code.{level or 'open'}", lang)
 
 
+def _level_name(level: str | None, district: District, lang: Lang) -> str:
+    return district.matrix.risk_level_name(level, lang) if level else label("open", lang)
+
+
 @dataclass
 class Overview:
     """What the overview notebook shows, section by section, as escaped HTML from the district's data."""
@@ -285,7 +289,9 @@ class Overview:
             [_e(school_id), *(_level_cell(level, self.district, lang) for level in levels)]
             for school_id, levels in zip(table.index, table.values.tolist())
         ]
-        legend = "; ".join(f"{_level_code(level, lang)} = {self._level_name(level)}" for level in (*RISK_LEVELS, None))
+        legend = "; ".join(
+            f"{_level_code(level, lang)} = {_level_name(level, self.district, lang)}" for level in (*RISK_LEVELS, None)
+        )
         return Block(
             f"<h2>{_e(label(f'overview.heatmap_{kind}', lang))}</h2>"
             f"<p>{_e(label(f'overview.heatmap_{kind}_text', lang))} {_e(label('summary.legend', lang))}: {_e(legend)}</p>"
@@ -408,9 +414,6 @@ class Overview:
     def _risk_name(self, risk_id: str) -> str:
         return f"{risk_codes(self.district)[risk_id]} {self.district.catalogue.risk(risk_id).title[self.lang]}"
 
-    def _level_name(self, level: str | None) -> str:
-        return self.district.matrix.risk_level_name(level, self.lang) if level else label("open", self.lang)
-
 
 def load_overview(
     district_dir: str | Path, lang: Lang | None = None, *, today: str | date | None = None,
@@ -448,7 +451,7 @@ def _relative(file: str, folder: Path) -> str:
 
 def _level_cell(level: str | None, district: District, lang: Lang) -> str:
     """The level's code, coloured by the report stylesheet's level classes, its name as a tooltip."""
-    name = district.matrix.risk_level_name(level, lang) if level else label("open", lang)
+    name = _level_name(level, district, lang)
     return f'<span class="level level-{level or "open"}" title="{_e(name)}">{_e(_level_code(level, lang))}</span>'
 
 
