@@ -254,9 +254,11 @@ class Overview:
     report_formats: Sequence[str] = ("html", "pdf")
     schools_folder: str = "schools"
     _names: dict[str, str] = field(init=False, repr=False)
+    _codes: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._names = {school_id: a.school.name for school_id, a in self.district.schools.items()}
+        self._codes = risk_codes(self.district)
 
     def header(self) -> Block:
         """Title, district facts and the conclusion in one sentence."""
@@ -284,7 +286,7 @@ class Overview:
         """Heading, explanation with the legend, the figure and the level table that is its text alternative."""
         lang = self.lang
         table = level_table(self.district, kind)
-        head = [label("overview.school_id", lang), *risk_codes(self.district).values()]
+        head = [label("overview.school_id", lang), *self._codes.values()]
         rows = [
             [_e(school_id), *(_level_cell(level, self.district, lang) for level in levels)]
             for school_id, levels in zip(table.index, table.values.tolist())
@@ -304,7 +306,7 @@ class Overview:
         lang = self.lang
         rows = [
             [code, risk.title[lang], f"{risk.severity} {self.district.matrix.level_name(risk.severity, lang)}"]
-            for risk, code in zip(self.district.catalogue.risks, risk_codes(self.district).values())
+            for risk, code in zip(self.district.catalogue.risks, self._codes.values())
         ]
         head = [label("overview.code", lang), label("overview.risk", lang), label("severity", lang)]
         return Block(_table(label("overview.risk_legend", lang), head, rows))
@@ -336,7 +338,7 @@ class Overview:
                 f"{_e(self._names[s])} ({v})" for s, v in sorted(row["outliers"].items(), key=lambda kv: (kv[1], kv[0]))
             )
             rows.append([
-                _e(risk_codes(self.district)[risk_id]), str(row["assessed"]), *(str(row[f"likelihood_{i}"]) for i in LEVELS),
+                _e(self._codes[risk_id]), str(row["assessed"]), *(str(row[f"likelihood_{i}"]) for i in LEVELS),
                 _e(_number(row["median"])), outliers or "&ndash;",
             ])
         text = label("overview.spread_text", lang).format(distance=OUTLIER_DISTANCE)
@@ -370,10 +372,9 @@ class Overview:
         """Per catalogue measure: schools left with a high residual risk if every school put it in place."""
         lang, cat = self.lang, self.district.catalogue
         frame = what_if(self.district)
-        codes = risk_codes(self.district)
         now = int(frame["high_now"].iloc[0]) if len(frame) else 0
         rows = [
-            [cat.measure(measure_id).title[lang], ", ".join(codes[r] for r in risks), str(after), str(fewer)]
+            [cat.measure(measure_id).title[lang], ", ".join(self._codes[r] for r in risks), str(after), str(fewer)]
             for measure_id, risks, after, fewer in zip(frame.index, frame["risks"], frame["high_after"], frame["fewer"])
         ]
         text = label("overview.what_if_text", lang).format(now=now, schools=len(self.district.schools))
@@ -412,7 +413,7 @@ class Overview:
         return f'{_e(self._names[school_id])} <span class="id">({_e(school_id)})</span>'
 
     def _risk_name(self, risk_id: str) -> str:
-        return f"{risk_codes(self.district)[risk_id]} {self.district.catalogue.risk(risk_id).title[self.lang]}"
+        return f"{self._codes[risk_id]} {self.district.catalogue.risk(risk_id).title[self.lang]}"
 
 
 def load_overview(
