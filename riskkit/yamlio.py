@@ -93,9 +93,19 @@ def _message(err: dict) -> str:
     return err["msg"].removeprefix("Value error, ")
 
 
+class _Dumper(yaml.SafeDumper):
+    """Safe dumper that double-quotes text with a NEL (U+0085): in other styles PyYAML reads it back as a space."""
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        return self.represent_scalar("tag:yaml.org,2002:str", data, style='"' if "\x85" in data else None)
+
+
+_Dumper.add_representer(str, _Dumper.represent_str)
+
+
 def dump_yaml(data: Any) -> str:
-    """YAML text in a stable, readable form (key order kept, unicode as is)."""
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+    """YAML text in a stable, readable form (key order kept, unicode as is) that reads back to the same data."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:

@@ -224,3 +224,12 @@ def test_type_errors_and_unknown_ids_are_reported_together(tmp_path, cat):
     assert "risks.identity-theft.likelihood" in paths
     assert "risks.identity-theft.measures_in_place[0]" in paths  # unknown id, found despite the type errors
     assert "risks.identity-theft.measures_in_place[1]" in paths
+
+
+@pytest.mark.parametrize("text", ["0\x850", "Zeile\neins", "a\u2028b", "  Leerzeichen ", "=SUMME(A1)", "<script>x</script>"])
+def test_free_text_survives_save_and_load(tmp_path, cat, text):
+    data = base(reason=text)
+    data["risks"]["identity-theft"]["reason"] = text
+    original = SchoolAssessment.model_validate(data)
+    saved = save_school(original, tmp_path, cat)
+    assert load_school(saved, cat).risks["identity-theft"].reason == original.risks["identity-theft"].reason
