@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Literal
 from .assessment import assess_risk
 from .catalogue import Measure
 from .district import District, read_district
-from .errors import Problem, RiskkitError
-from .i18n import LANGUAGES, Lang, label
+from .errors import Problem
+from .i18n import Lang, label
 from .method import LEVELS, RISK_LEVELS
 from .plots import INK, LEVEL_FILL, LEVEL_TEXT, RESIDUAL_FILL
-from .schoolview import Block
+from .schoolview import Block, lang_and_day
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -425,11 +425,7 @@ def load_overview(
     `lang` defaults to the district's, `today` (a date or YYYY-MM-DD) to today.
     """
     district, problems = read_district(district_dir)
-    lang = lang or district.config.language
-    if lang not in LANGUAGES:
-        raise RiskkitError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
-    day = date.fromisoformat(today) if isinstance(today, str) else (today or date.today())
-    return Overview(district, problems, lang, day, tuple(report_formats))
+    return Overview(district, problems, *lang_and_day(district, lang, today), tuple(report_formats))
 
 
 def _e(value: object) -> str:

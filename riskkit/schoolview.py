@@ -44,6 +44,15 @@ def _t(key: str, lang: Lang, **values: object) -> str:
     return _e(label(f"report.{key}", lang)).format(**{k: _e(v) for k, v in values.items()})
 
 
+def lang_and_day(district: District, lang: str | None, today: str | date | None) -> tuple[Lang, date]:
+    """A document's language (default: the district's) and the day it judges dates by (YYYY-MM-DD; default: today)."""
+    lang = lang or district.config.language
+    if lang not in LANGUAGES:
+        raise RiskkitError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    day = date.fromisoformat(today) if isinstance(today, str) else (today or date.today())
+    return lang, day
+
+
 @dataclass
 class SchoolView:
     """One school of a loaded district, presented in one language as of one day."""
@@ -58,11 +67,7 @@ class SchoolView:
              today: str | date | None = None) -> SchoolView:
         """Load and validate the district; `lang` defaults to the district's, `today` (YYYY-MM-DD) to today."""
         district = load_district(district_dir, only=[school_id])
-        lang = lang or district.config.language
-        if lang not in LANGUAGES:
-            raise RiskkitError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
-        day = date.fromisoformat(today) if isinstance(today, str) else (today or date.today())
-        return cls(district, school_id, lang, day)
+        return cls(district, school_id, *lang_and_day(district, lang, today))
 
     @cached_property
     def assessment(self) -> SchoolAssessment:
