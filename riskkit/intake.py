@@ -99,8 +99,9 @@ def read_files(paths: list[Path], district: District) -> Intake:
     by_id: dict[str, list[RawSchool]] = defaultdict(list)
     for raw, school_id in zip(raws, ids):
         by_id[school_id or ""].append(raw)
+    known_ids = {*district.schools, *filter(None, ids)}
     for raw, school_id in zip(raws, ids):
-        builder = _Builder(raw.file, district, known_ids={*district.schools, *filter(None, ids)})
+        builder = _Builder(raw.file, district, known_ids)
         assessment = builder.build(raw)
         twins = [other for other in by_id[school_id or ""] if other is not raw] if school_id else []
         for other in twins:
@@ -292,10 +293,10 @@ class _Builder:
                       for f, c, p in zip(OVERRIDE_FIELDS, overrides, (self.level, self.level, self.text))}
             entry["override"] = {f: v for f, v in parsed.items() if v is not None}
         planned = []
+        parsers = {"measure": self.ident, "owner": self.text, "due": self.day, "note": self.text}
         for i, cells in enumerate(raw.planned):
             path = [*base, "measures_planned", i]
             self.origin[key_path(path)] = _first(list(cells.values())).where
-            parsers = {"measure": self.ident, "owner": self.text, "due": self.day, "note": self.text}
             parsed = {f: self.parse(cells.get(f, Cell(None, raw.risk.where)), [*path, f], parsers[f]) for f in PLANNED_FIELDS}
             planned.append({f: (v.isoformat() if isinstance(v, date) else v) for f, v in parsed.items() if v is not None})
         entry["measures_planned"] = planned
