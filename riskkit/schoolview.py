@@ -81,6 +81,10 @@ class SchoolView:
     def numbers(self) -> dict[str, str]:
         return risk_numbers(self.results)
 
+    @cached_property
+    def review(self) -> date:
+        return self.district.next_review(self.school_id)
+
     # -- helpers -------------------------------------------------------------------------------------------------
     def t(self, key: str, **values: object) -> str:
         return _t(key, self.lang, **values)
@@ -108,8 +112,6 @@ class SchoolView:
     def header(self) -> Block:
         """Title and the facts about the assessment: who, when, which catalogue and method."""
         a, cfg, cat = self.assessment, self.district.config, self.district.catalogue
-        review = self.district.next_review(self.school_id)
-        overdue = f' <span class="overdue">({_e(label("overdue", self.lang))})</span>' if review < self.today else ""
         dpo = _e(cfg.dpo.name) + (f" &lt;{_e(cfg.dpo.email)}&gt;" if cfg.dpo.email else "")
         version = a.catalogue_version
         catalogue = f"{_e(cat.title[self.lang])} ({_e(cat.ref)})"
@@ -122,7 +124,7 @@ class SchoolView:
             ("dpo", dpo),
             ("assessed_on", self.date(a.assessed_on)),
             ("assessed_by", _e(a.assessed_by)),
-            ("next_review", self.date(review) + overdue),
+            ("next_review", self.date(self.review) + self._overdue(self.review)),
             ("catalogue", catalogue),
             ("method", _e(self.district.matrix.title[self.lang])),
             ("report_date", self.date(self.today)),
@@ -167,8 +169,7 @@ class SchoolView:
             conclusion = self.t("art36_not_needed")
         if open_risks:
             conclusion += " " + self.t("art36_provisional")
-        review = self.district.next_review(self.school_id)
-        words.append(self.t("review_overdue" if review < self.today else "review_due", date=self.date(review)))
+        words.append(self.t("review_overdue" if self.review < self.today else "review_due", date=self.date(self.review)))
         overdue = sum(1 for p, _ in self._planned if p.due < self.today)
         if self._planned:
             words.append(self.t("planned_note", count=len(self._planned), overdue=overdue))
@@ -251,7 +252,7 @@ class SchoolView:
                                         f"{_e(entry.reason)}"))
             facts.append(("measures_in_place", self._measure_list(entry.measures_in_place, risk.id)))
             planned = [self.t("planned_item", measure=cat.measure(p.measure).title[lang], owner=p.owner,
-                              due=self.date(p.due)) + self._overdue(p) for p in entry.measures_planned]
+                              due=self.date(p.due)) + self._overdue(p.due) for p in entry.measures_planned]
             facts.append(("measures_planned", _list(planned) or self.t("none")))
             if entry.override:
                 o = entry.override
@@ -274,8 +275,9 @@ class SchoolView:
             items.append(f"{_e(measure.title[self.lang])} ({_e(', '.join(cuts))})")
         return _list(items) or self.t("none")
 
-    def _overdue(self, p: PlannedMeasure) -> str:
-        return f' <span class="overdue">({_e(label("overdue", self.lang))})</span>' if p.due < self.today else ""
+    def _overdue(self, day: date) -> str:
+        """' (overdue)' after a date that has passed, in words (colour never stands alone)."""
+        return f' <span class="overdue">({_e(label("overdue", self.lang))})</span>' if day < self.today else ""
 
     def action_plan(self) -> Block:
         """The planned measures sorted by due date, with owner; overdue ones marked in words."""
