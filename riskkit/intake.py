@@ -25,6 +25,7 @@ from .flat import (
     planned_column,
 )
 from .i18n import LANGUAGES, Lang, label
+from .method import LEVELS
 from .sheet_files import Table, read_table_file
 from .sheets_template import OVERRIDE_COLUMNS, PLANNED_COLUMNS, RISK_COLUMNS as TEMPLATE_RISK_COLUMNS
 from .sheets_template import column_label, sheet_name
@@ -185,9 +186,9 @@ class _Builder:
         self.origin: dict[str, str] = {}  # key path in the school file -> where in the input
         self.failed: set[str] = set()  # key paths whose cell was unreadable (pydantic need not report them again)
         matrix = district.matrix
-        self.level_names = _names([(str(i), matrix.level_name(i, lang)) for i in range(1, 5) for lang in LANGUAGES])
+        self.level_names = _names([(str(i), matrix.level_name(i, lang)) for i in LEVELS for lang in LANGUAGES])
         self.levels_allowed = "1-4 or " + " / ".join(
-            ", ".join(matrix.level_name(i, lang) for i in range(1, 5)) for lang in LANGUAGES
+            ", ".join(matrix.level_name(i, lang) for i in LEVELS) for lang in LANGUAGES
         )
         self.kinds = _names([(k, k) for k in SCHOOL_KINDS] + [(k, label(f"kind.{k}", lang)) for k in SCHOOL_KINDS for lang in LANGUAGES])
 

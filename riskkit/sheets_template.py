@@ -15,6 +15,7 @@ from .assessment import SCHOOL_KINDS, SchoolAssessment
 from .district import District
 from .flat import SCHOOL_COLUMNS
 from .i18n import Lang, label
+from .method import LEVELS
 from .sheet_files import ooxml_escape
 from .yamlio import write_atomic
 
@@ -68,7 +69,7 @@ def _lists(sheet: Worksheet, district: District, lang: Lang) -> dict[str, str]:
 
     cat = district.catalogue
     columns = {
-        "levels": [district.matrix.level_name(i, lang) for i in range(1, 5)],
+        "levels": [district.matrix.level_name(i, lang) for i in LEVELS],
         "kinds": [label(f"kind.{k}", lang) for k in SCHOOL_KINDS],
         "yes": [label("yes", lang)],
         "risks": [r.title[lang] for r in cat.risks],
@@ -102,7 +103,7 @@ def _instructions(sheet: Worksheet, district: District, lang: Lang) -> None:
         sheet.append([label("sheet.instructions.level", lang), label("sheet.instructions.meaning", lang)])
         for cell in sheet[sheet.max_row]:
             cell.font = Font(bold=True)
-        for level in range(1, 5):
+        for level in LEVELS:
             sheet.append([f"{level} {district.matrix.level_name(level, lang)}", guidance[level][lang]])
     sheet.column_dimensions["A"].width = 110
     sheet.column_dimensions["B"].width = 90
