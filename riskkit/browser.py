@@ -77,7 +77,7 @@ class OfflineBrowser:
         return self._call(self._print, html)
 
     def figure_svg(self, figure: dict, width: int, height: int) -> str:
-        """A plotly figure (as `fig.to_plotly_json()`) drawn as SVG text of the given size in pixels."""
+        """A plotly figure as plain JSON data (`json.loads(fig.to_json())`) drawn as SVG text of the given size in pixels."""
         return self._call(self._draw, figure, width, height)
 
     def close(self) -> None:
