@@ -1,9 +1,11 @@
-"""Shared fixtures: tmp copies of the sample district, so tests never write into data/."""
+"""Shared fixtures: tmp copies of the sample district, so tests never write into data/; one offline-HTML check."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,46 @@ def module_district_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("district") / "sample-district"
     shutil.copytree(SAMPLE, target)
     return target
+
+
+# A remote address in an attribute, an @import or a remote url() anywhere in the raw text (also inside SVG).
+REMOTE = re.compile(
+    r"""(src|href|srcset|data|poster|action)\s*=\s*["']?\s*(https?:)?//|@import|url\(\s*['"]?\s*(https?:)?//""", re.I
+)
+REMOTE_VALUE = re.compile(r"^\s*(https?:)?//", re.I)
+URL_ATTRIBUTES = ("src", "srcset", "data", "poster", "action", "href")
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes (entities decoded), and the text outside <style>."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self._in_style = False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if not self._in_style:
+            self.text.append(data)
+
+
+def assert_offline(html: str, name: object = "") -> None:
+    """An exported page loads nothing from other hosts: no remote address in the raw text or in any parsed URL
+    attribute, and a Content-Security-Policy that denies everything by default."""
+    found = REMOTE.search(html)
+    assert found is None, (name, found and found.group(0))
+    tags = Tags(html).tags
+    for tag, attrs in tags:
+        for key in URL_ATTRIBUTES:
+            assert not REMOTE_VALUE.match(attrs.get(key) or ""), (name, tag, attrs)
+    csp = [a["content"] for t, a in tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    assert csp and csp[0].startswith("default-src 'none';"), (name, csp)
