@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from .district import District
 from .i18n import Lang, label
 from .yamlio import write_atomic
+from .markup import esc
 
 KINDS = ("html", "pdf", "ipynb")
 CSS = (
@@ -34,21 +34,21 @@ def write_index(out: Path, district: District, manifest: dict, lang: Lang) -> Pa
     for name in sorted(n for n in reports if n != "overview"):
         entry = reports[name]
         rows.append(
-            f"<tr><td>{_e(names.get(name, name))}</td><td>{_e(name)}</td><td>{_status(entry, lang)}</td>"
+            f"<tr><td>{esc(names.get(name, name))}</td><td>{esc(name)}</td><td>{_status(entry, lang)}</td>"
             f"<td>{_links(out, 'schools', name)}</td></tr>"
         )
-    head = "".join(f'<th scope="col">{_e(label(k, lang))}</th>' for k in
+    head = "".join(f'<th scope="col">{esc(label(k, lang))}</th>' for k in
                    ("school", "overview.school_id", "batch.status", "overview.reports"))
     page = (
-        f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{esc(lang)}"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_e(title)}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{esc(title)}</title>'
         f"<style>{CSS}</style></head><body><main>"
-        f"<h1>{_e(title)}</h1><p>{_e(facts)}</p>"
-        f"<h2>{_e(label('batch.overview', lang))}</h2>"
+        f"<h1>{esc(title)}</h1><p>{esc(facts)}</p>"
+        f"<h2>{esc(label('batch.overview', lang))}</h2>"
         f"<p>{_status(overview, lang)} {_links(out, '', 'overview')}</p>"
-        f"<h2>{_e(label('batch.schools', lang))}</h2>"
-        f"<table><caption>{_e(label('batch.schools_table', lang))}</caption><thead><tr>{head}</tr></thead>"
+        f"<h2>{esc(label('batch.schools', lang))}</h2>"
+        f"<table><caption>{esc(label('batch.schools_table', lang))}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></main></body></html>\n"
     )
     path = out / "index.html"
@@ -58,9 +58,9 @@ def write_index(out: Path, district: District, manifest: dict, lang: Lang) -> Pa
 
 def _status(entry: dict, lang: Lang) -> str:
     status = entry.get("status", "missing")
-    text = _e(label(f"batch.status_{status}", lang))
+    text = esc(label(f"batch.status_{status}", lang))
     if status == "failed":
-        return f'<span class="failed">{text}</span>: {_e(entry.get("error") or "")}'
+        return f'<span class="failed">{text}</span>: {esc(entry.get("error") or "")}'
     return text
 
 
@@ -68,10 +68,6 @@ def _links(out: Path, folder: str, name: str) -> str:
     """Relative links to the documents of `name` that exist in `out/folder`."""
     prefix = f"{folder}/" if folder else ""
     return " ".join(
-        f'<a href="{_e(prefix + name + "." + kind)}">{_e(kind.upper())}</a>'
+        f'<a href="{esc(prefix + name + "." + kind)}">{esc(kind.upper())}</a>'
         for kind in KINDS if (out / prefix / f"{name}.{kind}").is_file()
     )
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value))

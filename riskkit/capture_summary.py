@@ -2,42 +2,38 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 from .assessment import RiskResult
 from .i18n import Lang, label
 from .method import RISK_LEVELS, Matrix
 from .plots import LEVEL_FILL, LEVEL_TEXT
-
-
-def _esc(text: object) -> str:
-    return html.escape(str(text))
+from .markup import esc
 
 
 def status_line(r: RiskResult, matrix: Matrix, lang: Lang) -> str:
     """`Inherent risk: high risk (likelihood 4, severity 3) → Residual risk: ...` for one risk."""
     if not r.assessed:
-        return f"<i>{_esc(label('form.not_assessed', lang))}</i>"
+        return f"<i>{esc(label('form.not_assessed', lang))}</i>"
     at = label("form.level_at", lang)
     inherent = at.format(level=matrix.risk_level_name(r.inherent_level, lang), likelihood=r.likelihood,
                          severity=r.severity)
     residual = at.format(level=matrix.risk_level_name(r.residual_level, lang), likelihood=r.residual_likelihood,
                          severity=r.residual_severity)
-    note = f" ({_esc(label('form.overridden', lang))})" if r.overridden else ""
-    return (f"<b>{_esc(label('inherent_risk', lang))}:</b> {_esc(inherent)} → "
-            f"<b>{_esc(label('residual_risk', lang))}:</b> {_esc(residual)}{note}")
+    note = f" ({esc(label('form.overridden', lang))})" if r.overridden else ""
+    return (f"<b>{esc(label('inherent_risk', lang))}:</b> {esc(inherent)} → "
+            f"<b>{esc(label('residual_risk', lang))}:</b> {esc(residual)}{note}")
 
 
 def summary_html(results: Sequence[RiskResult], numbers: dict[str, str], matrix: Matrix, lang: Lang) -> str:
     """Risks counted per level (inherent and residual), the Art. 36 conclusion, and every risk's two levels."""
-    t = lambda key: _esc(label(key, lang))  # noqa: E731 - a local shorthand
+    t = lambda key: esc(label(key, lang))  # noqa: E731 - a local shorthand
 
     def cell(level: str | None) -> str:
         if level is None:
             return f"<td>{t('open')}</td>"
         return (f"<td style='background:{LEVEL_FILL[level]};color:{LEVEL_TEXT[level]}'>"
-                f"{_esc(matrix.risk_level_name(level, lang))}</td>")
+                f"{esc(matrix.risk_level_name(level, lang))}</td>")
 
     counts = "".join(
         f"<tr>{cell(level)}<td>{sum(r.inherent_level == level for r in results)}</td>"
@@ -54,7 +50,7 @@ def summary_html(results: Sequence[RiskResult], numbers: dict[str, str], matrix:
     else:
         verdict = label("form.art36_no", lang)
     rows = "".join(
-        f"<tr><th scope='row'>{_esc(numbers[r.risk.id])}</th><td>{_esc(r.risk.title[lang])}</td>"
+        f"<tr><th scope='row'>{esc(numbers[r.risk.id])}</th><td>{esc(r.risk.title[lang])}</td>"
         f"{cell(r.inherent_level)}{cell(r.residual_level)}</tr>"
         for r in results
     )
@@ -63,7 +59,7 @@ def summary_html(results: Sequence[RiskResult], numbers: dict[str, str], matrix:
         f"<h3>{t('form.summary')}</h3>"
         f"<table><caption>{t('form.summary_count')}</caption><thead><tr>"
         f"<th scope='col'>{t('form.summary_level')}</th>{both}</tr></thead><tbody>{counts}</tbody></table>"
-        f"<p><b>{t('prior_consultation')}:</b> {_esc(verdict)}</p>"
+        f"<p><b>{t('prior_consultation')}:</b> {esc(verdict)}</p>"
         f"<table><caption>{t('form.summary_risks')}</caption><thead><tr>"
         f"<th scope='col'>{t('form.col_number')}</th><th scope='col'>{t('form.col_risk')}</th>{both}</tr></thead>"
         f"<tbody>{rows}</tbody></table>"

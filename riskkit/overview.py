@@ -6,7 +6,6 @@ Tables are pandas frames computed from the district's data; `Overview` turns the
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -21,6 +20,7 @@ from .i18n import Lang, label
 from .method import LEVELS, RISK_LEVELS
 from .plots import INK, LEVEL_FILL, LEVEL_TEXT, RESIDUAL_FILL
 from .schoolview import Block, lang_and_day
+from .markup import esc
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -272,13 +272,13 @@ class Overview:
             (label("overview.as_of", lang), self.today.isoformat()),
             (label("overview.school_count", lang), str(len(d.schools) + len(self._invalid_files()))),
         ]
-        rows = "".join(f'<tr><th scope="row">{_e(k)}</th><td>{_e(v)}</td></tr>' for k, v in facts)
+        rows = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in facts)
         conclusion = label("overview.conclusion", lang).format(
             needed=len(prior_consultation(d)), schools=len(d.schools), invalid=len(self._invalid_files())
         )
         return Block(
-            f"<style>{FIGURE_CSS}</style><h1>{_e(title)}</h1>"
-            f'<table class="facts"><tbody>{rows}</tbody></table><p class="conclusion">{_e(conclusion)}</p>',
+            f"<style>{FIGURE_CSS}</style><h1>{esc(title)}</h1>"
+            f'<table class="facts"><tbody>{rows}</tbody></table><p class="conclusion">{esc(conclusion)}</p>',
             {"title": title, "lang": lang},
         )
 
@@ -288,15 +288,15 @@ class Overview:
         table = level_table(self.district, kind)
         head = [label("overview.school_id", lang), *self._codes.values()]
         rows = [
-            [_e(school_id), *(_level_cell(level, self.district, lang) for level in levels)]
+            [esc(school_id), *(_level_cell(level, self.district, lang) for level in levels)]
             for school_id, levels in zip(table.index, table.values.tolist())
         ]
         legend = "; ".join(
             f"{_level_code(level, lang)} = {_level_name(level, self.district, lang)}" for level in (*RISK_LEVELS, None)
         )
         return Block(
-            f"<h2>{_e(label(f'overview.heatmap_{kind}', lang))}</h2>"
-            f"<p>{_e(label(f'overview.heatmap_{kind}_text', lang))} {_e(label('summary.legend', lang))}: {_e(legend)}</p>"
+            f"<h2>{esc(label(f'overview.heatmap_{kind}', lang))}</h2>"
+            f"<p>{esc(label(f'overview.heatmap_{kind}_text', lang))} {esc(label('summary.legend', lang))}: {esc(legend)}</p>"
             + _figure(level_heatmap(self.district, lang, kind), label(f"overview.heatmap_{kind}_table", lang))
             + _table(label(f"overview.heatmap_{kind}_table", lang), head, rows, raw=True)
         )
@@ -315,11 +315,11 @@ class Overview:
         """The schools that must consult the supervisory authority, and for which risks."""
         lang = self.lang
         frame = prior_consultation(self.district)
-        text = f"<h2>{_e(label('prior_consultation', lang))}</h2><p>{_e(label('overview.prior_consultation_text', lang))}</p>"
+        text = f"<h2>{esc(label('prior_consultation', lang))}</h2><p>{esc(label('overview.prior_consultation_text', lang))}</p>"
         if frame.empty:
-            return Block(text + f"<p>{_e(label('overview.none_needed', lang))}</p>")
+            return Block(text + f"<p>{esc(label('overview.none_needed', lang))}</p>")
         rows = [
-            [self._school_cell(row.school_id), "<br>".join(_e(self._risk_name(r)) for r in row.risks)]
+            [self._school_cell(row.school_id), "<br>".join(esc(self._risk_name(r)) for r in row.risks)]
             for row in frame.itertuples()
         ]
         head = [label("school", lang), label("overview.high_risks", lang)]
@@ -335,15 +335,15 @@ class Overview:
         rows = []
         for risk_id, row in spread.iterrows():
             outliers = "<br>".join(
-                f"{_e(self._names[s])} ({v})" for s, v in sorted(row["outliers"].items(), key=lambda kv: (kv[1], kv[0]))
+                f"{esc(self._names[s])} ({v})" for s, v in sorted(row["outliers"].items(), key=lambda kv: (kv[1], kv[0]))
             )
             rows.append([
-                _e(self._codes[risk_id]), str(row["assessed"]), *(str(row[f"likelihood_{i}"]) for i in LEVELS),
-                _e(_number(row["median"])), outliers or "&ndash;",
+                esc(self._codes[risk_id]), str(row["assessed"]), *(str(row[f"likelihood_{i}"]) for i in LEVELS),
+                esc(_number(row["median"])), outliers or "&ndash;",
             ])
         text = label("overview.spread_text", lang).format(distance=OUTLIER_DISTANCE)
         return Block(
-            f"<h2>{_e(label('overview.spread_title', lang))}</h2><p>{_e(text)}</p>"
+            f"<h2>{esc(label('overview.spread_title', lang))}</h2><p>{esc(text)}</p>"
             + _figure(spread_figure(self.district, lang), label("overview.spread_table", lang))
             + _table(label("overview.spread_table", lang), head, rows, raw=True)
         )
@@ -352,19 +352,19 @@ class Overview:
         """Invalid files, risks not assessed, overdue reviews."""
         lang = self.lang
         frame = assessment_gaps(self.district, self.problems, self.today)
-        text = f"<h2>{_e(label('overview.gaps_title', lang))}</h2><p>{_e(label('overview.gaps_text', lang))}</p>"
+        text = f"<h2>{esc(label('overview.gaps_title', lang))}</h2><p>{esc(label('overview.gaps_text', lang))}</p>"
         if frame.empty:
-            return Block(text + f"<p>{_e(label('overview.no_gaps', lang))}</p>")
+            return Block(text + f"<p>{esc(label('overview.no_gaps', lang))}</p>")
         rows = []
         for row in frame.itertuples():
             if row.gap == "incomplete":
-                detail = "<br>".join(_e(self._risk_name(r)) for r in row.detail)
+                detail = "<br>".join(esc(self._risk_name(r)) for r in row.detail)
             elif row.gap == "overdue":
-                detail = _e(f"{label('next_review', lang)}: {row.detail.isoformat()}")
+                detail = esc(f"{label('next_review', lang)}: {row.detail.isoformat()}")
             else:
-                detail = _e(row.detail)
-            name = self._school_cell(row.school) if row.school in self._names else _e(row.school)
-            rows.append([name, _e(label(f"overview.gap_{row.gap}", lang)), detail])
+                detail = esc(row.detail)
+            name = self._school_cell(row.school) if row.school in self._names else esc(row.school)
+            rows.append([name, esc(label(f"overview.gap_{row.gap}", lang)), detail])
         head = [label("school", lang), label("overview.gap", lang), label("overview.detail", lang)]
         return Block(text + _table(label("overview.gaps_table", lang), head, rows, raw=True))
 
@@ -381,7 +381,7 @@ class Overview:
         head = [label("overview.measure", lang), label("overview.lowers", lang), label("overview.high_after", lang),
                 label("overview.fewer", lang)]
         return Block(
-            f"<h2>{_e(label('overview.what_if_title', lang))}</h2><p>{_e(text)}</p>"
+            f"<h2>{esc(label('overview.what_if_title', lang))}</h2><p>{esc(text)}</p>"
             + _table(label("overview.what_if_table", lang), head, rows)
         )
 
@@ -392,15 +392,15 @@ class Overview:
         rows = []
         for school_id, name in self._names.items():
             links = " ".join(
-                f'<a href="{_e(self._report_href(school_id, fmt))}">{_e(fmt.upper())}</a>' for fmt in self.report_formats
+                f'<a href="{esc(self._report_href(school_id, fmt))}">{esc(fmt.upper())}</a>' for fmt in self.report_formats
             )
             flag = label("yes" if summary.loc[school_id, "prior_consultation"] else "no", lang)
-            rows.append([_e(name), _e(school_id), _e(flag), links])
+            rows.append([esc(name), esc(school_id), esc(flag), links])
         for school_id in self._invalid_files():
-            rows.append([_e(school_id), _e(school_id), "&ndash;", _e(label("overview.no_report", lang))])
+            rows.append([esc(school_id), esc(school_id), "&ndash;", esc(label("overview.no_report", lang))])
         head = [label("school", lang), label("overview.school_id", lang), label("summary.art36", lang),
                 label("overview.reports", lang)]
-        return Block(f"<h2>{_e(label('overview.links_title', lang))}</h2>"
+        return Block(f"<h2>{esc(label('overview.links_title', lang))}</h2>"
                     + _table(label("overview.links_table", lang), head, rows, raw=True))
 
     def _invalid_files(self) -> list[str]:
@@ -410,7 +410,7 @@ class Overview:
         return f"{self.schools_folder}/{school_id}.{fmt}"
 
     def _school_cell(self, school_id: str) -> str:
-        return f'{_e(self._names[school_id])} <span class="id">({_e(school_id)})</span>'
+        return f'{esc(self._names[school_id])} <span class="id">({esc(school_id)})</span>'
 
     def _risk_name(self, risk_id: str) -> str:
         return f"{self._codes[risk_id]} {self.district.catalogue.risk(risk_id).title[self.lang]}"
@@ -426,10 +426,6 @@ def load_overview(
     """
     district, problems = read_district(district_dir)
     return Overview(district, problems, *lang_and_day(district, lang, today), tuple(report_formats))
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value))
 
 
 def _number(value: float | None) -> str:
@@ -449,20 +445,20 @@ def _relative(file: str, folder: Path) -> str:
 def _level_cell(level: str | None, district: District, lang: Lang) -> str:
     """The level's code, coloured by the report stylesheet's level classes, its name as a tooltip."""
     name = _level_name(level, district, lang)
-    return f'<span class="level level-{level or "open"}" title="{_e(name)}">{_e(_level_code(level, lang))}</span>'
+    return f'<span class="level level-{level or "open"}" title="{esc(name)}">{esc(_level_code(level, lang))}</span>'
 
 
 def _figure(fig: go.Figure, description: str) -> str:
     """The figure as inline SVG (drawn by the offline browser), announced as an image described by the table below it."""
     from .staticfig import figure_svg
 
-    svg = figure_svg(fig).replace("<svg ", f'<svg role="img" aria-label="{_e(description)}" ', 1)
+    svg = figure_svg(fig).replace("<svg ", f'<svg role="img" aria-label="{esc(description)}" ', 1)
     return f'<figure class="overview">{svg}</figure>'
 
 
 def _table(caption: str, head: Iterable[str], rows: Iterable[Sequence[str]], *, raw: bool = False) -> str:
     """An HTML table with a caption and column headers; cells are escaped unless `raw` (then already escaped)."""
-    cell = (lambda v: v) if raw else _e
-    header = "".join(f'<th scope="col">{_e(h)}</th>' for h in head)
+    cell = (lambda v: v) if raw else esc
+    header = "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
     body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in rows)
-    return f"<table><caption>{_e(caption)}</caption><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table><caption>{esc(caption)}</caption><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"

@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from .errors import RiskkitError
 from .i18n import LANGUAGES, Lang, label
 from .plots import risk_matrix_figure, risk_numbers
 from .report import META_KEY
+from .markup import esc
 
 LEVEL_ORDER = ("high", "medium", "low")
 
@@ -35,13 +35,9 @@ class Block:
         return {"text/html": self.html}, ({META_KEY: self.meta} if self.meta else {})
 
 
-def _e(value: object) -> str:
-    return escape(str(value), quote=True)
-
-
 def _t(key: str, lang: Lang, **values: object) -> str:
     """A report label with its {placeholders} filled by escaped values (the label itself is escaped too)."""
-    return _e(label(f"report.{key}", lang)).format(**{k: _e(v) for k, v in values.items()})
+    return esc(label(f"report.{key}", lang)).format(**{k: esc(v) for k, v in values.items()})
 
 
 def lang_and_day(district: District, lang: str | None, today: str | date | None) -> tuple[Lang, date]:
@@ -95,10 +91,10 @@ class SchoolView:
     def level(self, level: str | None) -> str:
         """A level chip: colour plus the level's name written out."""
         name = self.district.matrix.risk_level_name(level, self.lang) if level else self.t("open")
-        return f'<span class="level level-{level or "open"}">{_e(name)}</span>'
+        return f'<span class="level level-{level or "open"}">{esc(name)}</span>'
 
     def risk_ref(self, r: RiskResult) -> str:
-        return f"{self.numbers[r.risk.id]} {_e(r.risk.title[self.lang])}"
+        return f"{self.numbers[r.risk.id]} {esc(r.risk.title[self.lang])}"
 
     def _position(self, likelihood: int, severity: int, level: str) -> str:
         return f'{self.level(level)} <span class="pos">{self.t("position", l=likelihood, s=severity)}</span>'
@@ -112,27 +108,27 @@ class SchoolView:
     def header(self) -> Block:
         """Title and the facts about the assessment: who, when, which catalogue and method."""
         a, cfg, cat = self.assessment, self.district.config, self.district.catalogue
-        dpo = _e(cfg.dpo.name) + (f" &lt;{_e(cfg.dpo.email)}&gt;" if cfg.dpo.email else "")
+        dpo = esc(cfg.dpo.name) + (f" &lt;{esc(cfg.dpo.email)}&gt;" if cfg.dpo.email else "")
         version = a.catalogue_version
-        catalogue = f"{_e(cat.title[self.lang])} ({_e(cat.ref)})"
+        catalogue = f"{esc(cat.title[self.lang])} ({esc(cat.ref)})"
         if version and version != cat.version:
             catalogue += f"<br>{self.t('version_differs', version=version)}"
         rows = [
-            ("school", f"{_e(a.school.name)} ({_e(label(f'kind.{a.school.kind}', self.lang))})"),
-            ("district", _e(cfg.name)),
+            ("school", f"{esc(a.school.name)} ({esc(label(f'kind.{a.school.kind}', self.lang))})"),
+            ("district", esc(cfg.name)),
             ("controller", self.t("controller_value", school=a.school.name)),
             ("dpo", dpo),
             ("assessed_on", self.date(a.assessed_on)),
-            ("assessed_by", _e(a.assessed_by)),
+            ("assessed_by", esc(a.assessed_by)),
             ("next_review", self.date(self.review) + self._overdue(self.review)),
             ("catalogue", catalogue),
-            ("method", _e(self.district.matrix.title[self.lang])),
+            ("method", esc(self.district.matrix.title[self.lang])),
             ("report_date", self.date(self.today)),
         ]
         body = "".join(f'<tr><th scope="row">{self.t(k)}</th><td>{v}</td></tr>' for k, v in rows)
         title = label("report.title", self.lang).format(school=a.school.name)
         html = (
-            f'<header><p class="kicker">{self.t("kicker")}</p><h1>{_e(a.school.name)}</h1>'
+            f'<header><p class="kicker">{self.t("kicker")}</p><h1>{esc(a.school.name)}</h1>'
             f'<p class="doc-ref">{self.t("doc_ref", district=cfg.name, catalogue=cat.ref, date=self.date(self.today))}</p>'
             f'<table class="facts"><caption>{self.t("facts_caption")}</caption><tbody>{body}</tbody></table></header>'
         )
@@ -176,7 +172,7 @@ class SchoolView:
         html = (
             f'<section aria-labelledby="summary"><h2 id="summary">{self.t("summary_title")}</h2>'
             f'<div class="conclusion{" needed" if high else ""}"><p><strong>{self.t("art36_heading")}:</strong> '
-            f'{_e(label("yes" if high else "no", self.lang))}. {conclusion}</p></div>'
+            f'{esc(label("yes" if high else "no", self.lang))}. {conclusion}</p></div>'
             f'<p>{" ".join(words)}</p>{table}</section>'
         )
         return Block(html)
@@ -207,7 +203,7 @@ class SchoolView:
             else:
                 inherent = residual = self.level(None)
             rows.append(f'<tr><td class="num">{self.numbers[r.risk.id]}</td><th scope="row">'
-                        f'{_e(r.risk.title[self.lang])}</th><td>{inherent}</td><td>{residual}</td></tr>')
+                        f'{esc(r.risk.title[self.lang])}</th><td>{inherent}</td><td>{residual}</td></tr>')
         table = (
             f'<table class="positions"><caption>{self.t("positions_caption")}</caption><thead><tr>'
             f'<th scope="col" class="num">{self.t("col_number")}</th><th scope="col">{self.t("col_risk")}</th>'
@@ -234,12 +230,12 @@ class SchoolView:
         document = next((d.title[lang] for d in cat.documents if d.id == risk.source), risk.source)
         sources = {s.id: s.title[lang] for s in cat.risk_sources}
         facts = [
-            ("affected_data", _e(risk.affected_data[lang])),
-            ("damage_kinds", _e(", ".join(label(f"damage.{d}", lang) for d in risk.damage_kinds))),
-            ("protection_goals", _e(", ".join(label(f"goal.{g}", lang) for g in risk.protection_goals))),
-            ("modules", _e(", ".join(cat.module(m).title[lang] for m in risk.modules))),
-            ("risk_sources", _e(", ".join(sources.get(s, s) for s in risk.risk_sources))),
-            ("severity", f"{risk.severity} {_e(matrix.level_name(risk.severity, lang))}. {_e(risk.severity_reason[lang])}"),
+            ("affected_data", esc(risk.affected_data[lang])),
+            ("damage_kinds", esc(", ".join(label(f"damage.{d}", lang) for d in risk.damage_kinds))),
+            ("protection_goals", esc(", ".join(label(f"goal.{g}", lang) for g in risk.protection_goals))),
+            ("modules", esc(", ".join(cat.module(m).title[lang] for m in risk.modules))),
+            ("risk_sources", esc(", ".join(sources.get(s, s) for s in risk.risk_sources))),
+            ("severity", f"{risk.severity} {esc(matrix.level_name(risk.severity, lang))}. {esc(risk.severity_reason[lang])}"),
         ]
         if r.entry is None:
             status = f'<p>{self.level(None)} {self.t("open_risk")}</p>'
@@ -248,8 +244,8 @@ class SchoolView:
             status = (f'<p>{self.t("col_inherent")}: {self._position(r.likelihood, r.severity, r.inherent_level)}'
                       f' → {self.t("col_residual")}: '
                       f'{self._position(r.residual_likelihood, r.residual_severity, r.residual_level)}</p>')
-            facts.append(("likelihood", f"{entry.likelihood} {_e(matrix.level_name(entry.likelihood, lang))}. "
-                                        f"{_e(entry.reason)}"))
+            facts.append(("likelihood", f"{entry.likelihood} {esc(matrix.level_name(entry.likelihood, lang))}. "
+                                        f"{esc(entry.reason)}"))
             facts.append(("measures_in_place", self._measure_list(entry.measures_in_place, risk.id)))
             planned = [self.t("planned_item", measure=cat.measure(p.measure).title[lang], owner=p.owner,
                               due=self.date(p.due)) + self._overdue(p.due) for p in entry.measures_planned]
@@ -257,12 +253,12 @@ class SchoolView:
             if entry.override:
                 o = entry.override
                 facts.append(("override", self.t("override_value", l=o.likelihood, s=o.severity, reason=o.reason)))
-        facts.append(("source", _e(document)))
+        facts.append(("source", esc(document)))
         items = "".join(f"<dt>{self.t(k)}</dt><dd>{v}</dd>" for k, v in facts)
-        anchor = f"risk-{_e(risk.id)}"
+        anchor = f"risk-{esc(risk.id)}"
         return (
             f'<section class="risk" aria-labelledby="{anchor}"><h3 id="{anchor}">{self.risk_ref(r)}</h3>{status}'
-            f'<p>{_e(risk.description[lang])}</p><dl>{items}</dl></section>'
+            f'<p>{esc(risk.description[lang])}</p><dl>{items}</dl></section>'
         )
 
     def _measure_list(self, measure_ids: list[str], risk_id: str) -> str:
@@ -272,12 +268,12 @@ class SchoolView:
             effect = measure.effect_on(risk_id)
             cuts = [f"−{n} {label(f'effect.{dim}', self.lang)}"
                     for dim, n in (("likelihood", effect.likelihood), ("severity", effect.severity)) if n]
-            items.append(f"{_e(measure.title[self.lang])} ({_e(', '.join(cuts))})")
+            items.append(f"{esc(measure.title[self.lang])} ({esc(', '.join(cuts))})")
         return _list(items) or self.t("none")
 
     def _overdue(self, day: date) -> str:
         """' (overdue)' after a date that has passed, in words (colour never stands alone)."""
-        return f' <span class="overdue">({_e(label("overdue", self.lang))})</span>' if day < self.today else ""
+        return f' <span class="overdue">({esc(label("overdue", self.lang))})</span>' if day < self.today else ""
 
     def action_plan(self) -> Block:
         """The planned measures sorted by due date, with owner; overdue ones marked in words."""
@@ -287,11 +283,11 @@ class SchoolView:
         else:
             rows = []
             for p, r in self._planned:
-                status = (f'<span class="overdue">{_e(label("overdue", self.lang))}</span>' if p.due < self.today
+                status = (f'<span class="overdue">{esc(label("overdue", self.lang))}</span>' if p.due < self.today
                           else self.t("status_planned"))
                 rows.append(
-                    f'<tr><td class="num">{self.date(p.due)}</td><th scope="row">{_e(cat.measure(p.measure).title[self.lang])}'
-                    f'</th><td>{self.risk_ref(r)}</td><td>{_e(p.owner)}</td><td>{status}</td><td>{_e(p.note or "")}</td></tr>'
+                    f'<tr><td class="num">{self.date(p.due)}</td><th scope="row">{esc(cat.measure(p.measure).title[self.lang])}'
+                    f'</th><td>{self.risk_ref(r)}</td><td>{esc(p.owner)}</td><td>{status}</td><td>{esc(p.note or "")}</td></tr>'
                 )
             heads = "".join(f'<th scope="col">{self.t(k)}</th>'
                             for k in ("col_due", "col_measure", "col_risk", "col_owner", "col_status", "col_note"))

@@ -3,7 +3,6 @@ level summary beside it. All state lives in a CaptureSession (riskkit.capture_st
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from .errors import RiskkitError, ValidationError
 from .i18n import LANGUAGES, Lang, label
 from .method import LEVELS
 from .plots import PLOT_CONFIG, matrix_layout, risk_numbers, risk_points
+from .markup import esc
 
 NEW = "_new"  # the school menu's entry for a new school; no school id can start with "_"
 CHOOSE = ""  # the value of a menu's "please choose" entry (a None value would show an empty menu)
@@ -59,15 +59,11 @@ def capture_form(district_dir: str | Path, lang: Lang | None = None, school: str
     try:
         district, problems = read_district(district_dir)
     except RiskkitError as exc:
-        return w.HTML(f"<p><b>{_esc(label('form.district_invalid', lang or 'de'))}</b></p><pre>{_esc(str(exc))}</pre>")
+        return w.HTML(f"<p><b>{esc(label('form.district_invalid', lang or 'de'))}</b></p><pre>{esc(str(exc))}</pre>")
     form = CaptureForm(CaptureSession(district, problems), lang or district.config.language)
     if school:
         form.open(school)
     return form
-
-
-def _esc(text: object) -> str:
-    return html.escape(str(text))
 
 
 def _close(widget: w.Widget) -> None:
@@ -131,7 +127,7 @@ class CaptureForm:
                 self._message = self._problem_list(self.t("form.file_invalid"), [str(p) for p in exc.problems])
                 self._render()
                 return
-            self._message = self.t("form.loaded", file=_esc(self.session.path(target).name))
+            self._message = self.t("form.loaded", file=esc(self.session.path(target).name))
         self.started = True
         self._render()
 
@@ -147,18 +143,18 @@ class CaptureForm:
             return None
         except SaveConflict as exc:
             school_id = exc.path.stem
-            self._ask(self.t("form.conflict", file=_esc(exc.path.name)), self.t("form.reload_discard"),
+            self._ask(self.t("form.conflict", file=esc(exc.path.name)), self.t("form.reload_discard"),
                       lambda: self.open(school_id))
             return None
         except (RiskkitError, OSError) as exc:
-            self._say(f"<b>{_esc(self.t('form.not_saved'))}:</b> {_esc(exc)}")
+            self._say(f"<b>{esc(self.t('form.not_saved'))}:</b> {esc(exc)}")
             return None
         with self._quietly():
             self.school_menu.options = self._school_options()
             self.school_menu.value = self.session.school_id
         self.inputs["school.id"].disabled = True
         self.reload_button.disabled = False
-        self._say(self.t("form.saved", file=_esc(path.name)))
+        self._say(self.t("form.saved", file=esc(path.name)))
         self._refresh()
         return path
 
@@ -183,9 +179,9 @@ class CaptureForm:
         self._planned_boxes: dict[str, w.VBox] = {}
         s = self.session
         header = w.HTML(
-            STYLE + f"<h2>{_esc(self.t('form.title'))}</h2>"
-            f"<p><b>{_esc(self.t('form.district'))}:</b> {_esc(s.district.config.name)}</p>"
-            f"<p>{_esc(self.t('form.intro'))}</p>"
+            STYLE + f"<h2>{esc(self.t('form.title'))}</h2>"
+            f"<p><b>{esc(self.t('form.district'))}:</b> {esc(s.district.config.name)}</p>"
+            f"<p>{esc(self.t('form.intro'))}</p>"
             + (self._problem_list(self.t("form.file_invalid"), [str(p) for p in s.problems]) if s.problems else "")
         )
         self.language_menu = language = w.ToggleButtons(options=[(label("form.language_name", x), x) for x in LANGUAGES], value=self.lang,
@@ -207,7 +203,7 @@ class CaptureForm:
         bar = _row([self.school_menu, self.reload_button, self.save_button, self.dirty_marker], align_items="center")
         children: list[w.Widget] = [header, language, bar, self.question, self.status]
         if self.started:
-            heading = w.HTML(f"<h3>{_esc(self.t('form.risks_heading'))}</h3>")
+            heading = w.HTML(f"<h3>{esc(self.t('form.risks_heading'))}</h3>")
             form = w.VBox([self._details(), heading, self._risks(panel)], layout=w.Layout(flex="1 1 0%", min_width="0"))
             self.figure = self._figure()
             self.summary = w.HTML()
@@ -216,7 +212,7 @@ class CaptureForm:
             side.add_class("rk-sidebar")
             children.append(_row([form, side], flex_flow="row", align_items="flex-start"))
         else:
-            children.append(w.HTML(f"<p><b>{_esc(self.t('form.start_hint'))}</b></p>"))
+            children.append(w.HTML(f"<p><b>{esc(self.t('form.start_hint'))}</b></p>"))
         self.widget.children = children
         if self.started:
             self._refresh()
@@ -267,7 +263,7 @@ class CaptureForm:
             self._field("assessed_on", w.DatePicker(value=d.assessed_on, layout=w.Layout(width="16em")),
                         self.t("form.assessed_on"), lambda v: setattr(d, "assessed_on", v)),
         ]
-        return w.VBox([w.HTML(f"<h3>{_esc(self.t('form.details'))}</h3>"), *fields])
+        return w.VBox([w.HTML(f"<h3>{esc(self.t('form.details'))}</h3>"), *fields])
 
     def _risks(self, panel: int | None) -> w.Accordion:
         """One panel per platform module; a risk with several modules goes under its first."""
@@ -284,9 +280,9 @@ class CaptureForm:
         d, m, lang = self.session.draft.risks[risk.id], self.session.district.matrix, self.lang
         base = f"risks.{risk.id}"
         head = w.HTML(
-            f"<h4>{_esc(self.numbers[risk.id])} · {_esc(risk.title[lang])}</h4><p>{_esc(risk.description[lang])}</p>"
-            f"<p><b>{_esc(self.t('form.severity'))}:</b> {risk.severity} {_esc(m.level_name(risk.severity, lang))} – "
-            f"{_esc(risk.severity_reason[lang])}</p>"
+            f"<h4>{esc(self.numbers[risk.id])} · {esc(risk.title[lang])}</h4><p>{esc(risk.description[lang])}</p>"
+            f"<p><b>{esc(self.t('form.severity'))}:</b> {risk.severity} {esc(m.level_name(risk.severity, lang))} – "
+            f"{esc(risk.severity_reason[lang])}</p>"
         )
         levels = [(self.t("form.not_assessed"), 0)] + [
             (f"{i} {m.level_name(i, lang)}: {m.likelihood_guidance[i][lang]}", i) for i in LEVELS
@@ -323,7 +319,7 @@ class CaptureForm:
         return self._section(self.t("form.measures_in_place"), boxes)
 
     def _section(self, title: str | None, children: list[w.Widget]) -> w.VBox:
-        box = w.VBox([w.HTML(f"<b>{_esc(title)}</b>"), *children] if title else children)
+        box = w.VBox([w.HTML(f"<b>{esc(title)}</b>"), *children] if title else children)
         box.add_class("rk-sub")
         return box
 
@@ -432,7 +428,7 @@ class CaptureForm:
             if titles != self.accordion.titles:  # one message for all titles, and only when they change
                 self.accordion.titles = titles
         dirty = self.session.dirty
-        marker = f"<span class='{'rk-dirty' if dirty else ''}'>" + _esc(
+        marker = f"<span class='{'rk-dirty' if dirty else ''}'>" + esc(
             self.t("form.unsaved" if dirty else "form.all_saved")) + "</span>"
         if marker != self.dirty_marker.value:
             self.dirty_marker.value = marker
@@ -443,14 +439,14 @@ class CaptureForm:
         self._message = self.status.value = text
 
     def _problem_list(self, head: str, items: list[str]) -> str:
-        return f"<p><b>{_esc(head)}</b></p><ul>" + "".join(f"<li>{_esc(i)}</li>" for i in items) + "</ul>"
+        return f"<p><b>{esc(head)}</b></p><ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
 
     def _show_problems(self, problems: list[FieldProblem]) -> None:
         items = []
         for p in problems:
             text = p.text(self.lang)
             if p.key in self.errors:
-                self.errors[p.key].value = f"⚠ {_esc(text)}"
+                self.errors[p.key].value = f"⚠ {esc(text)}"
             items.append(f"{self._where(p.key)}: {text}")
         self._say(self._problem_list(self.t("form.not_saved_problems", count=len(problems)), items))
         first = next((p.key.split(".")[1] for p in problems if p.key.startswith("risks.")), None)
