@@ -1,4 +1,5 @@
-"""Shared fixtures: tmp copies of the sample district, so tests never write into data/; one offline-HTML check."""
+"""Shared fixtures: tmp copies of the sample district, so tests never write into data/; the CLI run in-process;
+one offline-HTML check."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
+
+from riskkit.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample-district"
@@ -29,6 +33,16 @@ def module_district_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("district") / "sample-district"
     shutil.copytree(SAMPLE, target)
     return target
+
+
+def run_cli(*args: object) -> Result:
+    """`riskkit ARGS` in-process; a RiskkitError becomes its exit code, any other exception fails the test."""
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` with its bytes, to assert that nothing changed."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 # A remote address in an attribute, an @import or a remote url() anywhere in the raw text (also inside SVG).

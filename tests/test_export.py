@@ -9,27 +9,21 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 import riskkit
 from riskkit.assessment import SchoolAssessment, read_school
-from riskkit.cli import main
 from riskkit.district import RESULT_COLUMNS, District
 from riskkit.export import export_bytes, neutralise
 from riskkit.intake import read_files
 
-from conftest import SAMPLE, TODAY
+from conftest import SAMPLE, TODAY, run_cli
 
 EXTRA = ["assessed_by", "catalogue_version", "override_likelihood", "override_severity", "override_reason"] + [
     f"planned_{n}_{part}" for n in range(1, 7) for part in ("measure", "owner", "due", "note")
 ]
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def csv_rows(data: bytes) -> list[dict[str, str]]:
@@ -131,7 +125,7 @@ def test_xlsx_export_keeps_control_characters_and_cr_with_excel_escapes(district
 
 def test_cli_export_writes_to_reports_by_default(district_dir, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = run("export", district_dir, "--format", "xlsx", "--today", "2026-11-23")
+    result = run_cli("export", district_dir, "--format", "xlsx", "--today", "2026-11-23")
     assert result.exit_code == 0, result.output
     target = Path("reports") / "sample-district" / "sample-district-results.xlsx"
     assert result.output == f"geschrieben: {target}\n"
@@ -139,7 +133,7 @@ def test_cli_export_writes_to_reports_by_default(district_dir, tmp_path, monkeyp
 
 
 def test_cli_export_csv_to_a_named_file(district_dir, tmp_path):
-    result = run("export", district_dir, "--format", "csv", "-o", tmp_path / "out.csv", "--today", "2026-11-23")
+    result = run_cli("export", district_dir, "--format", "csv", "-o", tmp_path / "out.csv", "--today", "2026-11-23")
     assert result.exit_code == 0, result.output
     assert csv_rows((tmp_path / "out.csv").read_bytes()) == csv_rows(export_bytes(riskkit.load_district(district_dir), "csv", TODAY))
 

@@ -10,26 +10,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
 import riskkit
-from riskkit.cli import main
 from riskkit.export import export_bytes
 from riskkit.importer import apply_import, plan_import
 from riskkit.sheet_files import MAX_ROWS
 
-from conftest import TODAY
+from conftest import TODAY, files_of, run_cli
 
 HEADER = "school_id;school_name;school_kind;assessed_on;assessed_by;risk_id;likelihood;reason;measures_in_place"
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
@@ -49,7 +39,7 @@ def problems(result) -> list[str]:
 def refused(district_dir: Path, *paths: Path) -> list[str]:
     """Import the files; assert nothing in the district changed; return the problem lines without the file name."""
     before = files_of(district_dir)
-    result = run("import", *paths, district_dir)
+    result = run_cli("import", *paths, district_dir)
     assert files_of(district_dir) == before
     return [line.split(": ", 1)[1] if line.startswith(tuple(str(p) for p in paths)) else line for line in problems(result)]
 
@@ -84,7 +74,7 @@ risks:
 def test_german_excel_csv_cp1252_semicolons_decimal_commas_and_level_names(district_dir, tmp_path):
     text = GERMAN.replace("\n", "\r\n")
     path = write(tmp_path, "neu.csv", text, "cp1252")
-    result = run("import", path, district_dir)
+    result = run_cli("import", path, district_dir)
     assert result.exit_code == 0, result.output
     assert result.output == f"neu: gs-neu ({path})\n"
     assert (district_dir / "schools" / "gs-neu.yaml").read_text(encoding="utf-8") == EXPECTED
@@ -95,7 +85,7 @@ def test_utf8_with_bom_commas_english_levels_and_iso_dates(district_dir, tmp_pat
     text = GERMAN.replace(";", ",").replace("01.10.2026", "2026-10-01").replace("2,0", "limited")
     text = text.replace("Substanziell", "significant").replace("usage-rules, two-factor-auth", '"usage-rules, two-factor-auth"')
     text = text.replace("Grundschule,", "primary,", 3)
-    result = run("import", write(tmp_path, "neu.csv", text, "utf-8-sig"), district_dir)
+    result = run_cli("import", write(tmp_path, "neu.csv", text, "utf-8-sig"), district_dir)
     assert result.exit_code == 0, result.output
     assert (district_dir / "schools" / "gs-neu.yaml").read_text(encoding="utf-8") == EXPECTED
 
@@ -120,7 +110,7 @@ def edited_export(district_dir, tmp_path) -> Path:
 
 def test_dry_run_shows_created_updated_unchanged_and_writes_nothing(district_dir, edited_export):
     before = files_of(district_dir)
-    result = run("import", edited_export, district_dir, "--dry-run")
+    result = run_cli("import", edited_export, district_dir, "--dry-run")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert f"geändert: gs-kleeblatt ({edited_export})" in lines
@@ -151,19 +141,19 @@ def test_update_keeps_the_previous_file_in_history(district_dir, edited_export):
 
 
 def test_cli_update_prints_the_history_copy(district_dir, edited_export):
-    result = run("import", edited_export, district_dir)
+    result = run_cli("import", edited_export, district_dir)
     assert result.exit_code == 0, result.output
     line = next(line for line in result.output.splitlines() if line.startswith("geändert: gs-kleeblatt"))
     assert line.startswith(f"geändert: gs-kleeblatt ({edited_export}); vorherige Fassung: schools/.history/gs-kleeblatt.2")
     assert len(list((district_dir / "schools" / ".history").iterdir())) == 1
-    again = run("import", edited_export, district_dir)
+    again = run_cli("import", edited_export, district_dir)
     assert again.output.count("unverändert: ") == 13
 
 
 def test_a_school_with_errors_is_not_written_but_a_good_one_is(district_dir, tmp_path):
     good = write(tmp_path, "good.csv", GERMAN, "cp1252")
     bad = write(tmp_path, "bad.csv", GERMAN.replace("gs-neu", "gs-alt").replace("2,0", "5"), "cp1252")
-    result = run("import", good, bad, district_dir)
+    result = run_cli("import", good, bad, district_dir)
     assert problems(result) == [
         f"{bad}: row 2, column likelihood: not a level; allowed: 1-4 or geringfügig, überschaubar, substanziell, groß"
         " / negligible, limited, significant, major (got '5')"]
@@ -256,7 +246,7 @@ def test_html_and_formulas_in_free_text_stay_text(district_dir, tmp_path):
     for risk, reason in zip(risks, [SCRIPT, *FORMULAS]):
         quoted = reason.replace('"', '""')
         rows.append(f'gs-neu,{SCRIPT.replace(",", "")},primary,2026-10-01,Anna,{risk},2,"{quoted}",')
-    result = run("import", write(tmp_path, "hostile.csv", "\n".join(rows)), district_dir)
+    result = run_cli("import", write(tmp_path, "hostile.csv", "\n".join(rows)), district_dir)
     assert result.exit_code == 0, result.output
     district = riskkit.load_district(district_dir)
     school = district.school("gs-neu")
@@ -282,7 +272,7 @@ def test_a_formula_cell_in_an_xlsx_is_read_as_its_text_never_evaluated(district_
     path2 = tmp_path / "formula-text.xlsx"
     sheet["G2"] = 1
     book.save(path2)
-    assert run("import", path2, district_dir).exit_code == 0
+    assert run_cli("import", path2, district_dir).exit_code == 0
     school = riskkit.load_district(district_dir).school("gs-neu")
     assert (school.risks["identity-theft"].reason, school.risks["profiling"].reason) == ("=A1", '=WEBSERVICE("http://x")')
 
@@ -372,7 +362,7 @@ def test_merged_cells_in_a_flat_xlsx_are_refused(district_dir, tmp_path):
 
 def test_merged_cells_in_a_filled_template_are_refused(district_dir, tmp_path):
     template = tmp_path / "t.xlsx"
-    assert run("template", district_dir, "-o", template, "--school", "gs-kleeblatt").exit_code == 0
+    assert run_cli("template", district_dir, "-o", template, "--school", "gs-kleeblatt").exit_code == 0
     book = load_workbook(template)
     book["Risiken"].merge_cells("G2:G3")
     book.save(template)
@@ -396,7 +386,7 @@ def test_an_xlsx_over_the_row_limit_is_refused(district_dir, tmp_path, monkeypat
 
 def test_a_template_with_a_bad_yes_cell_and_unknown_planned_measure_is_refused(district_dir, tmp_path):
     template = tmp_path / "t.xlsx"
-    assert run("template", district_dir, "-o", template, "--school", "gs-kleeblatt").exit_code == 0
+    assert run_cli("template", district_dir, "-o", template, "--school", "gs-kleeblatt").exit_code == 0
     book = load_workbook(template)
     book["Risiken"]["H2"] = "vielleicht"
     book["Geplante Maßnahmen"].append(["Profilbildung", "Zauberei", "IT", "2027-01-01", None])

@@ -13,23 +13,15 @@ import riskkit
 from riskkit.cli import main
 from riskkit.intake import read_files
 
-from conftest import SAMPLE
+from conftest import SAMPLE, files_of, run_cli
 
 LEVELS_DE = ["geringfügig", "überschaubar", "substanziell", "groß"]
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
 def blank(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "fragebogen.xlsx"
-    result = run("template", SAMPLE, "-o", path)
+    result = run_cli("template", SAMPLE, "-o", path)
     assert result.exit_code == 0, result.output
     assert result.output == f"geschrieben: {path}\n"
     return path
@@ -57,7 +49,7 @@ def test_template_has_german_sheets_and_headers(blank):
 
 def test_template_in_english(tmp_path):
     path = tmp_path / "questionnaire.xlsx"
-    assert run("template", SAMPLE, "-o", path, "--lang", "en").output == f"written: {path}\n"
+    assert run_cli("template", SAMPLE, "-o", path, "--lang", "en").output == f"written: {path}\n"
     book = load_workbook(path)
     assert book.sheetnames == ["Instructions", "School", "Risks", "Planned measures", "Lists"]
     assert [c.value for c in book["Risks"][1]][5:7] == ["Likelihood", "Reason for the likelihood"]
@@ -119,7 +111,7 @@ def test_a_filled_template_imports_as_a_new_school(blank, district_dir, tmp_path
     planned.append(["Identitätsdiebstahl", "Schriftliche Verpflichtung der Administratoren", "IT-Team", date(2027, 1, 31), "mit dem Träger"])
     filled = tmp_path / "gs-neustadt.xlsx"
     book.save(filled)
-    result = run("import", filled, district_dir)
+    result = run_cli("import", filled, district_dir)
     assert result.exit_code == 0, result.output
     assert result.output == f"neu: gs-neustadt ({filled})\n"
     assert (district_dir / "schools" / "gs-neustadt.yaml").read_text(encoding="utf-8") == """\
@@ -159,7 +151,7 @@ def test_every_sample_school_round_trips_through_its_prefilled_template(district
     paths = []
     for school_id in district.schools:
         path = tmp_path / f"{school_id}.xlsx"
-        assert run("template", district_dir, "-o", path, "--lang", lang, "--school", school_id).exit_code == 0
+        assert run_cli("template", district_dir, "-o", path, "--lang", lang, "--school", school_id).exit_code == 0
         paths.append(path)
     intake = read_files(paths, district)
     assert intake.problems == [] and intake.rejected == []
@@ -169,7 +161,7 @@ def test_every_sample_school_round_trips_through_its_prefilled_template(district
         assert as_sets(item.assessment) == as_sets(original)  # measures in place come back in catalogue order
         assert item.assessment.model_dump(exclude={"risks"}) == original.model_dump(exclude={"risks"})
     before = files_of(district_dir)
-    result = run("import", *paths, district_dir)
+    result = run_cli("import", *paths, district_dir)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [f"unverändert: {p.stem} ({p})" for p in paths]
     assert files_of(district_dir) == before
