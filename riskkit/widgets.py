@@ -19,8 +19,8 @@ from .catalogue import Risk
 from .district import read_district
 from .errors import RiskkitError, ValidationError
 from .i18n import LANGUAGES, Lang, label
-from .method import LEVELS
-from .plots import PLOT_CONFIG, matrix_layout, risk_numbers, risk_points
+from .method import LEVELS, Matrix
+from .plots import LEVEL_FILL, LEVEL_TEXT, PLOT_CONFIG, matrix_layout, risk_numbers, risk_points
 from .markup import esc
 
 NEW = "_new"  # the school menu's entry for a new school; no school id can start with "_"
@@ -71,6 +71,26 @@ def _close(widget: w.Widget) -> None:
     for child in getattr(widget, "children", ()):
         _close(child)
     widget.close()
+
+
+def _cells(matrix: Matrix, lang: Lang) -> list[go.BaseTraceType]:
+    """The coloured cells and the level written in each, as two traces after the four risk traces: plotly.js
+    redraws layout shapes and annotations on every marker move, which doubles the live figure's redraw time."""
+    levels = {level: i for i, level in enumerate(LEVEL_FILL)}
+    grid = [[matrix.classify(l, s) for l in LEVELS] for s in LEVELS]
+    cells = go.Heatmap(
+        x=list(LEVELS), y=list(LEVELS), z=[[levels[level] for level in row] for row in grid], zmin=0, zmax=len(levels) - 1,
+        colorscale=[[i / (len(levels) - 1), fill] for i, fill in enumerate(LEVEL_FILL.values())], showscale=False,
+        xgap=2, ygap=2, hoverinfo="skip", showlegend=False, name="cells",
+    )
+    flat = [(l, s, grid[s - 1][l - 1]) for s in LEVELS for l in LEVELS]
+    names = go.Scatter(
+        x=[l for l, _, _ in flat], y=[s + 0.44 for _, s, _ in flat], mode="text", textposition="bottom center",
+        text=[matrix.risk_level_name(level, lang) for _, _, level in flat],
+        textfont=dict(size=11, color=[LEVEL_TEXT[level] for _, _, level in flat]),
+        hoverinfo="skip", showlegend=False, name="levels",
+    )
+    return [cells, names]
 
 
 def _row(children: list[w.Widget], **layout: str) -> w.HBox:
@@ -400,7 +420,9 @@ class CaptureForm:
         ticks = [f"{i}<br>{m.level_name(i, self.lang)}" for i in LEVELS]
         layout.update(width=SIDEBAR_PX, height=560, margin=dict(l=100, r=10, t=40, b=150),
                       xaxis=dict(ticktext=ticks, tickangle=0), legend=dict(orientation="v", yanchor="top", y=-0.2, x=-0.15))
-        figure = go.FigureWidget(data=risk_points(self.session.results(), m, self.lang), layout=layout)  # layout= in the constructor: Voilà keeps it
+        layout.shapes, layout.annotations = (), ()  # drawn by cell traces instead, see _cells
+        figure = go.FigureWidget(data=[*risk_points(self.session.results(), m, self.lang), *_cells(m, self.lang)],
+                                 layout=layout)  # layout= in the constructor: Voilà keeps it
         figure._config = dict(PLOT_CONFIG, responsive=False)  # no cloud or link buttons
         return figure
 
