@@ -432,15 +432,17 @@ class CaptureForm:
         """Bring the risk's status line, the matrix, the summary and the unsaved marker up to date."""
         results = self.session.results()
         m, lang = self.session.district.matrix, self.lang
+        shown = [(r.risk.id, r.likelihood, r.residual_likelihood, r.residual_severity) for r in results]
+        moved = shown != self._shown  # typing a reason changes no level: leave the matrix and summary alone
+        if moved:
+            self._shown = shown
+            with self.figure.batch_update():  # first, so the browser's slowest step (the redraw) starts first
+                for trace, new in zip(self.figure.data, risk_points(results, m, lang)):
+                    trace.update({k: v for k, v in new.to_plotly_json().items() if k != "type"}, overwrite=True)
         for r in results:
             if risk_id in (None, r.risk.id):
                 self._status_lines[r.risk.id].value = status_line(r, m, lang)
-        shown = [(r.risk.id, r.likelihood, r.residual_likelihood, r.residual_severity) for r in results]
-        if shown != self._shown:  # typing a reason changes no level: leave the matrix alone
-            self._shown = shown
-            with self.figure.batch_update():
-                for trace, new in zip(self.figure.data, risk_points(results, m, lang)):
-                    trace.update({k: v for k, v in new.to_plotly_json().items() if k != "type"}, overwrite=True)
+        if moved:
             self.summary.value = summary_html(results, self.numbers, m, lang)
             titles = tuple(
                 self.t("form.module_title", module=module.title[lang], count=len(mine),
