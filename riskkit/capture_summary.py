@@ -1,4 +1,5 @@
-"""What the capture form writes beside the fields: each risk's level line and the level summary, as escaped HTML."""
+"""What the capture form writes beside the fields: each risk's level line, the matrix legend and the level summary,
+as escaped HTML."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from .assessment import RiskResult
 from .i18n import Lang, label
 from .method import RISK_LEVELS, Matrix
-from .plots import LEVEL_FILL, LEVEL_TEXT
+from .plots import INK, LEVEL_FILL, LEVEL_TEXT, RESIDUAL_FILL
 from .markup import esc
 
 
@@ -23,6 +24,24 @@ def status_line(r: RiskResult, matrix: Matrix, lang: Lang) -> str:
     note = f" ({esc(label('form.overridden', lang))})" if r.overridden else ""
     return (f"<b>{esc(label('inherent_risk', lang))}:</b> {esc(inherent)} → "
             f"<b>{esc(label('residual_risk', lang))}:</b> {esc(residual)}{note}")
+
+
+# The live matrix's marker symbols (riskkit.plots.risk_points) drawn as 16 px SVG, keyed by their label.
+_SYMBOLS = {
+    "plot.inherent": f"<rect x='2' y='2' width='12' height='12' fill='#ffffff' stroke='{INK}' stroke-width='2'/>",
+    "plot.residual": f"<circle cx='8' cy='8' r='7' fill='{RESIDUAL_FILL}'/>",
+    "plot.unchanged": f"<path d='M8 0 L16 8 L8 16 L0 8 Z' fill='{RESIDUAL_FILL}'/>",
+    "plot.link": f"<path d='M1 8 H11' stroke='{INK}' stroke-width='1.5'/><path d='M10 3 L16 8 L10 13 Z' fill='{INK}'/>",
+}
+
+
+def legend_html(lang: Lang) -> str:
+    """What the live matrix's symbols mean (the form's figure has no plotly legend: it is cheaper to redraw)."""
+    items = "".join(
+        f"<li><svg width='16' height='16' viewBox='0 0 16 16' aria-hidden='true'>{svg}</svg> {esc(label(key, lang))}</li>"
+        for key, svg in _SYMBOLS.items()
+    )
+    return f"<ul class='rk-legend' aria-label='{esc(label('summary.legend', lang))}'>{items}</ul>"
 
 
 def summary_html(results: Sequence[RiskResult], numbers: dict[str, str], matrix: Matrix, lang: Lang) -> str:

@@ -29,6 +29,8 @@ PLOT_CONFIG = {
 _CELL_X, _CELL_Y, _TOP = 0.84, 0.72, 0.27
 _PX_X, _PX_Y = 147, 112
 _HEAD = 11  # arrow head size in pixels
+# What risk_points' traces change with the results (plotly.js property paths); the rest is fixed per trace.
+LIVE_PROPERTIES = ("x", "y", "text", "textfont.size", "marker.size", "hovertext")
 
 
 def risk_numbers(results: Sequence[RiskResult]) -> dict[str, str]:
@@ -75,10 +77,11 @@ def matrix_layout(matrix: Matrix, lang: Lang, title: str | None = None) -> go.La
     )
 
 
-def risk_points(results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> list[go.Scatter]:
-    """Four traces, always in this order: the arrows from inherent to residual position, then the markers
-    (inherent: white squares, residual: dark circles, unchanged: dark diamonds). Arrows are a trace, not layout
-    annotations, so a live figure redraws them as fast as the markers."""
+def risk_points(results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> list[dict]:
+    """Four scatter traces as plotly.js dicts, always in this order: the arrows from inherent to residual position,
+    then the markers (inherent: white squares, residual: dark circles, unchanged: dark diamonds). Plain dicts, so a
+    live figure can restyle with them without plotly.py's validation; arrows are a trace, not layout annotations, so
+    a live figure redraws them as fast as the markers. `LIVE_PROPERTIES` are the parts that follow the results."""
     numbers = risk_numbers(results)
     assessed = [r for r in results if r.assessed]
     points: dict[str, list[tuple[str, RiskResult, tuple[int, int]]]] = {"inherent": [], "residual": [], "unchanged": []}
@@ -102,7 +105,8 @@ def risk_points(results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> li
     traces = [_arrows(links, label("plot.link", lang))]
     for kind, group in points.items():
         style = styles[kind]
-        traces.append(go.Scatter(
+        traces.append(dict(
+            type="scatter",
             name=label(f"plot.{kind}", lang),
             x=[positions[(kind, r.risk.id)][0] for _, r, _ in group],
             y=[positions[(kind, r.risk.id)][1] for _, r, _ in group],
@@ -120,7 +124,7 @@ def risk_points(results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> li
     return traces
 
 
-def _arrows(links: list[tuple[tuple[float, float, int], tuple[float, float, int]]], name: str) -> go.Scatter:
+def _arrows(links: list[tuple[tuple[float, float, int], tuple[float, float, int]]], name: str) -> dict:
     """One line per link with an arrow head, both ends stopped short of the markers they join."""
     xs: list[float | None] = []
     ys: list[float | None] = []
@@ -130,8 +134,8 @@ def _arrows(links: list[tuple[tuple[float, float, int], tuple[float, float, int]
         start, end = size0 / 2 + 2, size1 / 2 + _HEAD / 2 + 1
         xs += [x0 + dx * start / length / _PX_X, x1 - dx * end / length / _PX_X, None]
         ys += [y0 + dy * start / length / _PX_Y, y1 - dy * end / length / _PX_Y, None]
-    return go.Scatter(
-        name=name, x=xs, y=ys, mode="lines+markers", hoverinfo="skip", showlegend=False,
+    return dict(
+        type="scatter", name=name, x=xs, y=ys, mode="lines+markers", hoverinfo="skip", showlegend=False,
         line=dict(color=INK, width=1.5),
         marker=dict(symbol="arrow", angleref="previous", color=INK, size=[0, _HEAD, 0] * len(links), opacity=1),
     )

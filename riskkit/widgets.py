@@ -12,15 +12,15 @@ from typing import Any
 import ipywidgets as w
 import plotly.graph_objects as go
 
-from .assessment import SCHOOL_KINDS
+from .assessment import SCHOOL_KINDS, RiskResult
 from .capture_state import CaptureSession, FieldProblem, InvalidDraft, OverrideDraft, PlannedDraft, SaveConflict
-from .capture_summary import status_line, summary_html
+from .capture_summary import legend_html, status_line, summary_html
 from .catalogue import Risk
 from .district import read_district
 from .errors import RiskkitError, ValidationError
 from .i18n import LANGUAGES, Lang, label
 from .method import LEVELS, Matrix
-from .plots import LEVEL_FILL, LEVEL_TEXT, PLOT_CONFIG, matrix_layout, risk_numbers, risk_points
+from .plots import LEVEL_FILL, LEVEL_TEXT, LIVE_PROPERTIES, PLOT_CONFIG, matrix_layout, risk_numbers, risk_points
 from .markup import esc
 
 NEW = "_new"  # the school menu's entry for a new school; no school id can start with "_"
@@ -51,6 +51,8 @@ STYLE = """<style>
 .rk-summary th, .rk-summary td { border: 1px solid #c0c0c0; padding: 2px 6px; text-align: left; vertical-align: top; }
 .rk-summary caption { text-align: left; font-weight: 700; }
 .rk-status { font-size: 1.05em; }
+.rk-legend { list-style: none; margin: 0 0 8px; padding: 0; display: flex; flex-wrap: wrap; gap: 2px 14px; }
+.rk-legend svg { vertical-align: -3px; }
 </style>"""
 
 
@@ -73,24 +75,35 @@ def _close(widget: w.Widget) -> None:
     widget.close()
 
 
-def _cells(matrix: Matrix, lang: Lang) -> list[go.BaseTraceType]:
-    """The coloured cells and the level written in each, as two traces after the four risk traces: plotly.js
-    redraws layout shapes and annotations on every marker move, which doubles the live figure's redraw time."""
-    levels = {level: i for i, level in enumerate(LEVEL_FILL)}
-    grid = [[matrix.classify(l, s) for l in LEVELS] for s in LEVELS]
-    cells = go.Heatmap(
-        x=list(LEVELS), y=list(LEVELS), z=[[levels[level] for level in row] for row in grid], zmin=0, zmax=len(levels) - 1,
-        colorscale=[[i / (len(levels) - 1), fill] for i, fill in enumerate(LEVEL_FILL.values())], showscale=False,
-        xgap=2, ygap=2, hoverinfo="skip", showlegend=False, name="cells",
-    )
-    flat = [(l, s, grid[s - 1][l - 1]) for s in LEVELS for l in LEVELS]
-    names = go.Scatter(
-        x=[l for l, _, _ in flat], y=[s + 0.44 for _, s, _ in flat], mode="text", textposition="bottom center",
-        text=[matrix.risk_level_name(level, lang) for _, _, level in flat],
-        textfont=dict(size=11, color=[LEVEL_TEXT[level] for _, _, level in flat]),
+def _cells(matrix: Matrix, lang: Lang) -> list[dict]:
+    """The coloured cells (one filled scatter trace per level) and the level written in each (a text trace), drawn
+    under the risk traces. Traces, not layout shapes and annotations, which plotly.js redraws and re-checks on every
+    marker move; scatter, not a heatmap, which plotly.js drops when markers move without a full redraw."""
+    grid = {(l, s): matrix.classify(l, s) for s in LEVELS for l in LEVELS}
+    cells = []
+    for level, fill in LEVEL_FILL.items():
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for (l, s), _ in filter(lambda item: item[1] == level, grid.items()):
+            xs += [l - 0.5, l + 0.5, l + 0.5, l - 0.5, l - 0.5, None]
+            ys += [s - 0.5, s - 0.5, s + 0.5, s + 0.5, s - 0.5, None]
+        cells.append(dict(type="scatter", x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill,
+                          line=dict(color="#ffffff", width=2), hoverinfo="skip", showlegend=False,
+                          name=matrix.risk_level_name(level, lang)))
+    names = dict(
+        type="scatter", x=[l for l, _ in grid], y=[s + 0.44 for _, s in grid], mode="text",
+        textposition="bottom center", text=[matrix.risk_level_name(level, lang) for level in grid.values()],
+        textfont=dict(size=11, color=[LEVEL_TEXT[level] for level in grid.values()]),
         hoverinfo="skip", showlegend=False, name="levels",
     )
-    return [cells, names]
+    return [*cells, names]
+
+
+def _get(trace: dict, path: str) -> Any:
+    """A trace property by its plotly.js path (`marker.size`); None where the trace does not set it."""
+    for key in path.split("."):
+        trace = trace.get(key) if isinstance(trace, dict) else None
+    return trace
 
 
 def _row(children: list[w.Widget], **layout: str) -> w.HBox:
@@ -228,7 +241,8 @@ class CaptureForm:
             self.figure = self._figure()
             self.summary = w.HTML()
             self.summary.add_class("rk-summary")
-            side = w.VBox([self.figure, self.summary], layout=w.Layout(width=f"{SIDEBAR_PX}px", flex="0 0 auto"))
+            side = w.VBox([self.figure, w.HTML(legend_html(self.lang)), self.summary],
+                          layout=w.Layout(width=f"{SIDEBAR_PX}px", flex="0 0 auto"))
             side.add_class("rk-sidebar")
             children.append(_row([form, side], flex_flow="row", align_items="flex-start"))
         else:
@@ -415,18 +429,39 @@ class CaptureForm:
         return self._section(None, [switch, fields])
 
     def _figure(self) -> go.FigureWidget:
+        """The live matrix: the report's axes, with the cells and level names as traces under the risk traces
+        (see _cells), no plotly template and the legend as HTML under it (legend_html), which make it cheap to
+        redraw."""
         m = self.session.district.matrix
         layout = matrix_layout(m, self.lang)
         ticks = [f"{i}<br>{m.level_name(i, self.lang)}" for i in LEVELS]
-        layout.update(width=SIDEBAR_PX, height=560, margin=dict(l=100, r=10, t=40, b=150),
-                      xaxis=dict(ticktext=ticks, tickangle=0), legend=dict(orientation="v", yanchor="top", y=-0.2, x=-0.15))
-        layout.shapes, layout.annotations = (), ()  # drawn by cell traces instead, see _cells
-        figure = go.FigureWidget(data=[*risk_points(self.session.results(), m, self.lang), *_cells(m, self.lang)],
+        layout.update(width=SIDEBAR_PX, height=470, margin=dict(l=100, r=10, t=40, b=70), showlegend=False,
+                      template="none", xaxis=dict(ticktext=ticks, tickangle=0))
+        layout.shapes, layout.annotations = (), ()
+        cells, points = _cells(m, self.lang), risk_points(self.session.results(), m, self.lang)
+        for trace in points:
+            trace["visible"] = True  # no legend to keep an empty trace in, and markers move without a redraw
+        self._first_point = len(cells)  # the risk traces' index in figure.data
+        figure = go.FigureWidget(data=[*cells, *points],
                                  layout=layout)  # layout= in the constructor: Voilà keeps it
         figure._config = dict(PLOT_CONFIG, responsive=False)  # no cloud or link buttons
         return figure
 
     # ---- live updates ----
+
+    def _move_markers(self, results: list[RiskResult]) -> None:
+        """Send the risk traces' new values as a zero-length animation without redraw: plotly.js then moves the
+        markers (~20 ms in a browser) instead of re-plotting the figure (~35 ms), and computes the trace deltas it
+        reports back after the frame instead of before. FigureWidget has no public call for this (batch_animate
+        redraws, and validates every value: 20 ms per edit in the kernel), hence its two internal steps."""
+        points = risk_points(results, self.session.district.matrix, self.lang)
+        indexes = list(range(self._first_point, self._first_point + len(points)))
+        values = {path: [_get(t, path) for t in points] for path in LIVE_PROPERTIES}
+        self.figure._perform_plotly_restyle(values, indexes)  # the figure's data on the Python side
+        self.figure._send_animate_msg(
+            styles_data=[{path: v[i] for path, v in values.items() if v[i] is not None} for i in range(len(points))],
+            relayout_data={}, trace_indexes=indexes,
+            animation_opts={"transition": {"duration": 0}, "frame": {"duration": 0, "redraw": False}})
 
     def _refresh(self, risk_id: str | None = None) -> None:
         """Bring the risk's status line, the matrix, the summary and the unsaved marker up to date."""
@@ -436,9 +471,7 @@ class CaptureForm:
         moved = shown != self._shown  # typing a reason changes no level: leave the matrix and summary alone
         if moved:
             self._shown = shown
-            with self.figure.batch_update():  # first, so the browser's slowest step (the redraw) starts first
-                for trace, new in zip(self.figure.data, risk_points(results, m, lang)):
-                    trace.update({k: v for k, v in new.to_plotly_json().items() if k != "type"}, overwrite=True)
+            self._move_markers(results)  # first, so the browser's slowest step (the redraw) starts first
         for r in results:
             if risk_id in (None, r.risk.id):
                 self._status_lines[r.risk.id].value = status_line(r, m, lang)

@@ -263,8 +263,8 @@ def test_language_switch_keeps_the_draft(form):
     assert "Unsaved changes" in form.dirty_marker.value
     assert form.figure.layout.xaxis.title.text == "likelihood"
     assert [t.name for t in form.figure.data] == [
-        "effect of the measures", "inherent risk (before measures)", "residual risk (after measures)", "risk unchanged by measures",
-        "cells", "levels"]
+        "low risk", "medium risk", "high risk", "levels",
+        "effect of the measures", "inherent risk (before measures)", "residual risk (after measures)", "risk unchanged by measures"]
     assert form.figure._config["showSendToCloud"] is False
 
 
