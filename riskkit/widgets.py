@@ -457,11 +457,11 @@ class CaptureForm:
         points = risk_points(results, self.session.district.matrix, self.lang)
         indexes = list(range(self._first_point, self._first_point + len(points)))
         values = {path: [_get(t, path) for t in points] for path in LIVE_PROPERTIES}
-        self.figure._perform_plotly_restyle(values, indexes)  # the figure's data on the Python side
         self.figure._send_animate_msg(
             styles_data=[{path: v[i] for path, v in values.items() if v[i] is not None} for i in range(len(points))],
             relayout_data={}, trace_indexes=indexes,
             animation_opts={"transition": {"duration": 0}, "frame": {"duration": 0, "redraw": False}})
+        self.figure._perform_plotly_restyle(values, indexes)  # then the figure's data on the Python side
 
     def _refresh(self, risk_id: str | None = None) -> None:
         """Bring the risk's status line, the matrix, the summary and the unsaved marker up to date."""

@@ -139,14 +139,24 @@ def wait_for_port(port: int, process: subprocess.Popen) -> None:
 
 
 def marker(page: Page, trace: str, number: str) -> tuple[int, int] | None:
-    """The matrix cell (likelihood, severity) where the plotly chart in the page draws a risk's marker."""
+    """The matrix cell (likelihood, severity) where the chart in the page has drawn a risk's marker: read from the
+    SVG (the marker's label), not from plotly's data, so a move that is not redrawn counts as not moved."""
     xy = page.evaluate(
         """([name, number]) => {
-            const t = (document.querySelector('.js-plotly-plot')?.data || []).find(t => t.name === name);
-            const i = t ? Array.from(t.text || []).indexOf(number) : -1;
-            return i < 0 ? null : [t.x[i], t.y[i]];
+            const plot = document.querySelector('.js-plotly-plot');
+            const index = (plot?.data || []).findIndex(t => t.name === name);
+            const group = index < 0 ? null : plot.querySelectorAll('.scatterlayer .trace')[index];
+            const label = Array.from(group?.querySelectorAll('.textpoint text') || []).find(t => t.textContent === number);
+            if (!label) return null;
+            const layout = plot._fullLayout;
+            return [layout.xaxis.p2c(+label.getAttribute('x')), layout.yaxis.p2c(+label.getAttribute('y'))];
         }""", [trace, number])
     return None if xy is None else (round(xy[0]), round(xy[1]))
+
+
+def cells_drawn(page: Page) -> int:
+    """How many filled areas (the matrix's coloured cells, one per risk level) the chart has drawn."""
+    return page.locator(".js-plotly-plot .scatterlayer path.js-fill").count()
 
 
 def wait_for_marker(page: Page, trace: str, number: str, cell: tuple[int, int]) -> None:
@@ -172,6 +182,7 @@ def edit_and_save(page: Page, district_dir: Path, shots: Path, name: str) -> Non
     expect(page.get_by_text("● Ungespeicherte Änderungen")).to_be_visible()
     page.locator(IT + "-measures-in-place-minimal-master-data input[type=checkbox]").check()
     wait_for_marker(page, RESIDUAL, "R2", (2, 2))
+    assert cells_drawn(page) == 3  # the markers moved without losing the cells under them
     expect(page.locator(".rk-risk-identity-theft")).to_contain_text(
         "Ausgangsrisiko: hohes Risiko (Wahrscheinlichkeit 4, Schwere 3) → "
         "Restrisiko: geringes Risiko (Wahrscheinlichkeit 2, Schwere 2)")

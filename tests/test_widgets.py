@@ -12,6 +12,7 @@ import yaml
 
 from riskkit.capture_state import CaptureSession, Draft, FieldProblem, FileStamp, PlannedDraft, SaveConflict, check_draft
 from riskkit.district import load_district, read_district
+from riskkit.plots import LEVEL_FILL
 from riskkit.widgets import NEW, CaptureForm, capture_form
 
 REPO = Path(__file__).resolve().parent.parent
@@ -248,6 +249,21 @@ def test_new_school(form, district_dir):
     assert form.school_menu.value == "gs-neustadt"
     assert ("Grundschule Neustadt (gs-neustadt)", "gs-neustadt") in form.school_menu.options
     assert form.inputs["school.id"].disabled is True
+
+
+def test_live_matrix_draws_every_cell_once_and_explains_its_symbols_in_html(form):
+    form.school_menu.value = "gs-kleeblatt"
+    assert form.figure.layout.showlegend is False
+    fills = [t for t in form.figure.data if t.fill == "toself"]
+    assert [t.fillcolor for t in fills] == list(LEVEL_FILL.values())
+    corners = [(x, y) for t in fills for x, y in zip(t.x, t.y) if x is not None]
+    assert len(corners) == 16 * 5 and len(set(corners)) == 25  # 16 closed squares on a 5 x 5 grid of corners
+    side = next(box for box in form.widget.children[-1].children if form.summary in box.children)
+    legend = next(c.value for c in side.children if "rk-legend" in getattr(c, "value", ""))
+    for text in ["Ausgangsrisiko (vor Maßnahmen)", "Restrisiko (nach Maßnahmen)",
+                 "Risiko ohne Änderung durch Maßnahmen", "Wirkung der Maßnahmen"]:
+        assert f"</svg> {text}</li>" in legend
+    assert legend.count("aria-hidden='true'") == 4
 
 
 def test_language_switch_keeps_the_draft(form):
