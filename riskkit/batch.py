@@ -23,7 +23,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .district import DISTRICT_FILE, SCHOOLS_DIR, District, read_district
+from .district import DISTRICT_FILE, SCHOOLS_DIR, District, read_district, school_files
 from .errors import RiskkitError
 from .report import FORMATS, SCHOOL_NOTEBOOK, check_formats, notebook_path
 from .yamlio import write_atomic
@@ -135,23 +135,19 @@ def plan_jobs(district: District, formats: tuple[str, ...], lang: str, today: da
     for extra in (district.config.catalogue_extension, district.config.matrix):
         if extra:
             common[extra] = (district.path / extra).read_bytes()
-    school_files = {
-        f"{SCHOOLS_DIR}/{path.name}": path.read_bytes()
-        for path in sorted(district.schools_dir.iterdir())
-        if path.suffix in (".yaml", ".yml") and not path.name.startswith(".") and path.is_file()
-    } if district.schools_dir.is_dir() else {}
+    files = {f"{SCHOOLS_DIR}/{path.name}": path.read_bytes() for path in school_files(district.schools_dir)}
     day = {"today": today.isoformat() if today else None}
     jobs = [Job(
         OVERVIEW, OVERVIEW_NOTEBOOK, notebook_path(OVERVIEW_NOTEBOOK).read_bytes(), district.id,
-        {**common, **school_files}, {"lang": lang, **day, "report_formats": list(formats)}, formats,
+        {**common, **files}, {"lang": lang, **day, "report_formats": list(formats)}, formats,
     )]
     school_notebook = notebook_path(SCHOOL_NOTEBOOK).read_bytes()
-    by_id = {Path(relative).stem: relative for relative in school_files}  # a valid school has exactly one file
+    by_id = {Path(relative).stem: relative for relative in files}  # a valid school has exactly one file
     for school_id in district.schools:
         relative = by_id[school_id]
         jobs.append(Job(
             school_id, SCHOOL_NOTEBOOK, school_notebook, district.id,
-            {**common, relative: school_files[relative]}, {"school_id": school_id, "lang": lang, **day}, formats,
+            {**common, relative: files[relative]}, {"school_id": school_id, "lang": lang, **day}, formats,
         ))
     return jobs
 

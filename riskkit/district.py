@@ -223,14 +223,19 @@ def _catalogue_and_matrix(
     return catalogue, matrix
 
 
-def _school_files(folder: Path, problems: list[Problem]) -> list[Path]:
-    """The school files (*.yaml, *.yml; hidden and temp files skipped); two files for one id are a problem."""
+def school_files(folder: Path) -> list[Path]:
+    """Every school file in a district's schools folder, sorted (*.yaml, *.yml; hidden and temp files skipped)."""
     if not folder.is_dir():
         return []
+    return [f for f in sorted(folder.iterdir())
+            if f.suffix in (".yaml", ".yml") and not f.name.startswith(".") and f.is_file()]
+
+
+def _school_files(folder: Path, problems: list[Problem]) -> list[Path]:
+    """The school files, one per id; two files for one id are a problem."""
     by_id: dict[str, list[Path]] = defaultdict(list)
-    for file in sorted(folder.iterdir()):
-        if file.suffix in (".yaml", ".yml") and not file.name.startswith(".") and file.is_file():
-            by_id[file.stem.casefold()].append(file)
+    for file in school_files(folder):
+        by_id[file.stem.casefold()].append(file)
     for files in by_id.values():
         if len(files) > 1:
             names = ", ".join(f.name for f in files)
