@@ -45,10 +45,11 @@ def risk_matrix_figure(results: Sequence[RiskResult], matrix: Matrix, lang: Lang
     return fig
 
 
-def matrix_layout(matrix: Matrix, lang: Lang, title: str | None = None) -> go.Layout:
-    """Axes, coloured cells and the level written in each cell (colour never carries the level alone)."""
+def matrix_layout(matrix: Matrix, lang: Lang, title: str | None = None, cells: bool = True) -> go.Layout:
+    """Axes, coloured cells and the level written in each cell (colour never carries the level alone); with
+    `cells=False` the axes only, for a figure that draws its cells as traces."""
     shapes, notes = [], []
-    for s in LEVELS:
+    for s in LEVELS if cells else ():
         for l in LEVELS:
             level = matrix.classify(l, s)
             shapes.append(dict(

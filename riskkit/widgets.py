@@ -433,11 +433,10 @@ class CaptureForm:
         (see _cells), no plotly template and the legend as HTML under it (legend_html), which make it cheap to
         redraw."""
         m = self.session.district.matrix
-        layout = matrix_layout(m, self.lang)
+        layout = matrix_layout(m, self.lang, cells=False)
         ticks = [f"{i}<br>{m.level_name(i, self.lang)}" for i in LEVELS]
         layout.update(width=SIDEBAR_PX, height=470, margin=dict(l=100, r=10, t=40, b=70), showlegend=False,
                       template="none", xaxis=dict(ticktext=ticks, tickangle=0))
-        layout.shapes, layout.annotations = (), ()
         cells, points = _cells(m, self.lang), risk_points(self.session.results(), m, self.lang)
         for trace in points:
             trace["visible"] = True  # no legend to keep an empty trace in, and markers move without a redraw
