@@ -84,7 +84,7 @@ def _cells(matrix: Matrix, lang: Lang) -> list[dict]:
     for level, fill in LEVEL_FILL.items():
         xs: list[float | None] = []
         ys: list[float | None] = []
-        for (l, s), _ in filter(lambda item: item[1] == level, grid.items()):
+        for l, s in [cell for cell, at in grid.items() if at == level]:
             xs += [l - 0.5, l + 0.5, l + 0.5, l - 0.5, l - 0.5, None]
             ys += [s - 0.5, s - 0.5, s + 0.5, s + 0.5, s - 0.5, None]
         cells.append(dict(type="scatter", x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill,
