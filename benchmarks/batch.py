@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from riskkit.browser import BROWSER_ARGS, find_browser
+from riskkit.reports.browser import BROWSER_ARGS, find_browser
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample-district"

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 
 from riskkit import load_district
-from riskkit.report import SCHOOL_NOTEBOOK, ReportRenderer, notebook_path
+from riskkit.reports.render import SCHOOL_NOTEBOOK, ReportRenderer, notebook_path
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample-district"
 

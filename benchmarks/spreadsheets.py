@@ -21,8 +21,8 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from riskkit import load_district
-from riskkit.export import export
-from riskkit.importer import plan_import
+from riskkit.sheets.export import export
+from riskkit.sheets.importer import plan_import
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample-district"
 HEADER = ["school_id", "school_name", "school_kind", "assessed_on", "assessed_by", "risk_id", "likelihood", "reason"]

@@ -27,7 +27,7 @@ IT = "risks.identity-theft"
 
 
 def python_side(district_dir: Path) -> None:
-    from riskkit.widgets import capture_form
+    from riskkit.capture.form import capture_form
 
     started = time.perf_counter()
     form = capture_form(district_dir)

@@ -2,11 +2,11 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .assessment import RiskResult, SchoolAssessment, load_school, save_school
-from .catalogue import Catalogue, load_catalogue
-from .district import District, load_district
-from .errors import Problem, RiskkitError, UnknownIdError, ValidationError
-from .method import Matrix, classify, default_matrix, load_matrix
+from .model.assessment import RiskResult, SchoolAssessment, load_school, save_school
+from .model.catalogue import Catalogue, load_catalogue
+from .model.district import District, load_district
+from .model.errors import Problem, RiskkitError, UnknownIdError, ValidationError
+from .model.method import Matrix, classify, default_matrix, load_matrix
 
 try:
     __version__ = version("riskkit")

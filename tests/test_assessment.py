@@ -6,8 +6,8 @@ import yaml
 from pydantic import ValidationError as PydanticValidationError
 
 from riskkit import load_catalogue
-from riskkit.assessment import SchoolAssessment, load_school, read_school, save_school
-from riskkit.errors import MISSING, ValidationError
+from riskkit.model.assessment import SchoolAssessment, load_school, read_school, save_school
+from riskkit.model.errors import MISSING, ValidationError
 
 from conftest import SAMPLE
 

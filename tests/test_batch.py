@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 import riskkit
-from riskkit import batch, load_district
-from riskkit.batch import JobError, run_batch
+from riskkit import load_district
+from riskkit.reports import batch
+from riskkit.reports.batch import JobError, run_batch
 from riskkit.cli import main
 
 from conftest import SAMPLE, TODAY, assert_offline

@@ -4,8 +4,8 @@ import pytest
 import yaml
 
 import riskkit
-from riskkit.catalogue import load_catalogue, shipped_catalogues
-from riskkit.errors import MISSING, UnknownIdError, ValidationError
+from riskkit.model.catalogue import load_catalogue, shipped_catalogues
+from riskkit.model.errors import MISSING, UnknownIdError, ValidationError
 
 SEEDS = {"000_edf2b4f1268cd816.txt", "003_b33c38540315e945.txt"}
 SHIPPED = Path(riskkit.__file__).parent / "data" / "catalogues" / "school-platform.yaml"

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 import riskkit
-from riskkit.errors import RiskkitError, UnknownIdError, ValidationError
+from riskkit.model.errors import RiskkitError, UnknownIdError, ValidationError
 
 from conftest import SAMPLE, TODAY
 

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 import riskkit
-from riskkit.assessment import SchoolAssessment, read_school
-from riskkit.district import RESULT_COLUMNS, District
-from riskkit.export import export_bytes, neutralise
-from riskkit.intake import read_files
+from riskkit.model.assessment import SchoolAssessment, read_school
+from riskkit.model.district import RESULT_COLUMNS, District
+from riskkit.sheets.export import export_bytes, neutralise
+from riskkit.sheets.intake import read_files
 
 from conftest import SAMPLE, TODAY, run_cli
 

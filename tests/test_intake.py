@@ -13,9 +13,9 @@ import yaml
 from openpyxl import Workbook, load_workbook
 
 import riskkit
-from riskkit.export import export_bytes
-from riskkit.importer import apply_import, plan_import
-from riskkit.sheet_files import MAX_ROWS
+from riskkit.sheets.export import export_bytes
+from riskkit.sheets.importer import apply_import, plan_import
+from riskkit.sheets.files import MAX_ROWS
 
 from conftest import TODAY, files_of, run_cli
 
@@ -378,7 +378,7 @@ def test_a_100k_row_csv_is_refused_with_the_row_limit(district_dir, tmp_path):
 
 
 def test_an_xlsx_over_the_row_limit_is_refused(district_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr("riskkit.sheet_files.MAX_ROWS", 50)
+    monkeypatch.setattr("riskkit.sheets.files.MAX_ROWS", 50)
     path = tmp_path / "long.xlsx"
     path.write_bytes(xlsx_bytes(GOOD_ROWS[:1] + [GOOD_ROWS[1]] * 51))
     assert refused(district_dir, path) == ["too many rows; at most 50 data rows per file, split it (got 'more than 50 rows')"]

@@ -4,8 +4,8 @@ import pytest
 import yaml
 
 import riskkit
-from riskkit import method
-from riskkit.errors import ValidationError
+from riskkit.model import method
+from riskkit.model.errors import ValidationError
 
 # METHOD.md: severity rows 4..1, likelihood columns 1..4.
 DSK = {

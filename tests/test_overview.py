@@ -10,7 +10,7 @@ import papermill
 import pytest
 
 from riskkit import load_district
-from riskkit.overview import assessment_gaps, level_table, likelihood_spread, load_overview, prior_consultation, what_if
+from riskkit.reports.overview import assessment_gaps, level_table, likelihood_spread, load_overview, prior_consultation, what_if
 
 from conftest import REPO, TODAY
 

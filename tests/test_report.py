@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from riskkit import load_district
 from riskkit.cli import main
-from riskkit.report import SCHOOL_NOTEBOOK, ReportError, ReportRenderer, notebook_path, render_school_report
-from riskkit.browser import BrowserError, BrowserNotFoundError
+from riskkit.reports.render import SCHOOL_NOTEBOOK, ReportError, ReportRenderer, notebook_path, render_school_report
+from riskkit.reports.browser import BrowserError, BrowserNotFoundError
 
 from conftest import REPO, TODAY, Tags, assert_offline
 
@@ -221,7 +221,7 @@ def test_failing_cell_names_school_and_cell_and_writes_nothing(district, rendere
     with pytest.raises(ReportError) as caught:
         render_school_report(district.path, DE_SCHOOL, lang="fr", out=tmp_path / "out", renderer=renderer)
     assert str(caught.value) == (
-        f"{DE_SCHOOL}: cell 4 `from riskkit.schoolview import SchoolView` failed: "
+        f"{DE_SCHOOL}: cell 4 `from riskkit.reports.schoolview import SchoolView` failed: "
         "RiskkitError: lang must be one of de, en, got 'fr'"
     )
     assert not (tmp_path / "out").exists()
@@ -235,7 +235,7 @@ def test_unknown_school_lists_ids_before_any_kernel(district_dir, monkeypatch):
     def no_renderer(*args, **kwargs):
         raise AssertionError("a renderer was started")
 
-    monkeypatch.setattr("riskkit.report.ReportRenderer", no_renderer)
+    monkeypatch.setattr("riskkit.reports.render.ReportRenderer", no_renderer)
     result = CliRunner().invoke(main, ["report", str(district_dir), "gs-nowhere"])
     assert result.exit_code == 2
     assert result.output.startswith("error: unknown school 'gs-nowhere'; known: bbs-gesundheit-soziales, bbs-musterau,")

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 import riskkit
 from riskkit.cli import main
-from riskkit.intake import read_files
+from riskkit.sheets.intake import read_files
 
 from conftest import SAMPLE, files_of, run_cli
 

@@ -10,10 +10,10 @@ import papermill
 import pytest
 import yaml
 
-from riskkit.capture_state import CaptureSession, Draft, FieldProblem, FileStamp, PlannedDraft, SaveConflict, check_draft
-from riskkit.district import load_district, read_district
-from riskkit.plots import LEVEL_FILL
-from riskkit.widgets import NEW, CaptureForm, capture_form
+from riskkit.capture.state import CaptureSession, Draft, FieldProblem, FileStamp, PlannedDraft, SaveConflict, check_draft
+from riskkit.model.district import load_district, read_district
+from riskkit.figures.plots import LEVEL_FILL
+from riskkit.capture.form import NEW, CaptureForm, capture_form
 
 REPO = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)

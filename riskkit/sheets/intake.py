@@ -17,19 +17,19 @@ from typing import Any, Callable
 
 from pydantic import ValidationError as PydanticValidationError
 
-from .assessment import SCHOOL_KINDS, SchoolAssessment, check_school_id, reference_problems
-from .district import District
-from .errors import Problem
+from ..model.assessment import SCHOOL_KINDS, SchoolAssessment, check_school_id, reference_problems
+from ..model.district import District
+from ..model.errors import Problem
 from .flat import (
     DERIVED_COLUMNS, OVERRIDE_FIELDS, PLANNED_COLUMN, PLANNED_FIELDS, REQUIRED_COLUMNS, RISK_COLUMNS, SCHOOL_COLUMNS,
     planned_column,
 )
-from .i18n import LANGUAGES, Lang, label
-from .method import LEVELS
-from .sheet_files import Table, read_table_file
-from .sheets_template import OVERRIDE_COLUMNS, PLANNED_COLUMNS, RISK_COLUMNS as TEMPLATE_RISK_COLUMNS
-from .sheets_template import column_label, sheet_name
-from .yamlio import key_path, pydantic_problems
+from ..model.i18n import LANGUAGES, Lang, label
+from ..model.method import LEVELS
+from .files import Table, read_table_file
+from .template import OVERRIDE_COLUMNS, PLANNED_COLUMNS, RISK_COLUMNS as TEMPLATE_RISK_COLUMNS
+from .template import column_label, sheet_name
+from ..model.yamlio import key_path, pydantic_problems
 
 SCHOOL_KEYS = {
     "school_id": ("school", "id"), "school_name": ("school", "name"), "school_kind": ("school", "kind"),

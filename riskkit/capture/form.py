@@ -1,5 +1,5 @@
 """The capture form: ipywidgets built from the catalogue, the matrix and the labels, with a live risk matrix and a
-level summary beside it. All state lives in a CaptureSession (riskkit.capture_state); widgets only edit it."""
+level summary beside it. All state lives in a CaptureSession (riskkit.capture.state); widgets only edit it."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ from typing import Any
 import ipywidgets as w
 import plotly.graph_objects as go
 
-from .assessment import SCHOOL_KINDS, RiskResult
-from .capture_state import CaptureSession, FieldProblem, InvalidDraft, OverrideDraft, PlannedDraft, SaveConflict
-from .capture_summary import legend_html, status_line, summary_html
-from .catalogue import Risk
-from .district import read_district
-from .errors import RiskkitError, ValidationError
-from .i18n import LANGUAGES, Lang, label
-from .method import LEVELS, Matrix
-from .plots import LEVEL_FILL, LEVEL_TEXT, LIVE_PROPERTIES, PLOT_CONFIG, matrix_layout, risk_numbers, risk_points
-from .markup import esc
+from ..model.assessment import SCHOOL_KINDS, RiskResult
+from .state import CaptureSession, FieldProblem, InvalidDraft, OverrideDraft, PlannedDraft, SaveConflict
+from .summary import legend_html, status_line, summary_html
+from ..model.catalogue import Risk
+from ..model.district import read_district
+from ..model.errors import RiskkitError, ValidationError
+from ..model.i18n import LANGUAGES, Lang, label
+from ..model.method import LEVELS, Matrix
+from ..figures.plots import LEVEL_FILL, LEVEL_TEXT, LIVE_PROPERTIES, PLOT_CONFIG, matrix_layout, risk_numbers, risk_points
+from ..figures.markup import esc
 
 NEW = "_new"  # the school menu's entry for a new school; no school id can start with "_"
 CHOOSE = ""  # the value of a menu's "please choose" entry (a None value would show an empty menu)

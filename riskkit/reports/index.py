@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .district import District
-from .i18n import Lang, label
-from .yamlio import write_atomic
-from .markup import esc
+from ..model.district import District
+from ..model.i18n import Lang, label
+from ..model.yamlio import write_atomic
+from ..figures.markup import esc
 
 KINDS = ("html", "pdf", "ipynb")
 CSS = (

@@ -13,15 +13,15 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
-from .assessment import (
+from ..model.assessment import (
     SCHOOL_KINDS, Override, RiskEntry, RiskResult, SchoolAssessment, assess_risk, check_school_id, read_school,
     reference_problems,
 )
-from .catalogue import Catalogue
-from .district import District
-from .errors import Problem, RiskkitError, ValidationError
-from .i18n import Lang, label
-from .yamlio import key_path
+from ..model.catalogue import Catalogue
+from ..model.district import District
+from ..model.errors import Problem, RiskkitError, ValidationError
+from ..model.i18n import Lang, label
+from ..model.yamlio import key_path
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """`riskkit capture`: the capture notebook served as a Voilà app on 127.0.0.1, with a token, no code shown, idle
-kernels culled and nothing loaded from other hosts (own template, riskkit/templates/voila)."""
+kernels culled and nothing loaded from other hosts (own template, riskkit/capture/templates/voila)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from .district import read_district
-from .errors import RiskkitError
+from ..model.district import read_district
+from ..model.errors import RiskkitError
+from ..notebooks import CAPTURE, notebook_path
 
 TEMPLATE = "riskkit-capture"
 DEFAULT_PORT = 8866
@@ -24,17 +25,9 @@ DISTRICT_ENV = "RISKKIT_DISTRICT"  # read by notebooks/capture.ipynb
 START_TIMEOUT = 120
 
 
-def capture_notebook() -> Path:
-    """notebooks/capture.ipynb of the source tree riskkit runs from."""
-    path = Path(__file__).resolve().parent.parent / "notebooks" / "capture.ipynb"
-    if not path.is_file():
-        raise RiskkitError(f"{path}: capture notebook not found; install riskkit from its source tree (pip install -e .)")
-    return path
-
-
 def template_root() -> Path:
     """The Jupyter data folder holding `voila/templates/riskkit-capture` (put on JUPYTER_PATH)."""
-    return Path(str(resources.files("riskkit") / "templates"))
+    return Path(str(resources.files("riskkit.capture") / "templates"))
 
 
 def voila_command(notebook: Path, port: int, token: str, idle_seconds: int) -> list[str]:
@@ -67,7 +60,7 @@ def serve(district_dir: Path, port: int = DEFAULT_PORT, idle_seconds: int = DEFA
           echo: Callable[[str], None] = print) -> int:
     """Run the app until Ctrl-C (or SIGTERM); prints the URL with its token once the server answers."""
     district, _ = read_district(district_dir)  # fail here, in words, if the district itself is broken
-    notebook = capture_notebook()
+    notebook = notebook_path(CAPTURE)
     check_port_free(port)
     token = secrets.token_urlsafe(24)
     env = {

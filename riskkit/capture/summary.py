@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .assessment import RiskResult
-from .i18n import Lang, label
-from .method import RISK_LEVELS, Matrix
-from .plots import INK, LEVEL_FILL, LEVEL_TEXT, RESIDUAL_FILL
-from .markup import esc
+from ..model.assessment import RiskResult
+from ..model.i18n import Lang, label
+from ..model.method import RISK_LEVELS, Matrix
+from ..figures.plots import INK, LEVEL_FILL, LEVEL_TEXT, RESIDUAL_FILL
+from ..figures.markup import esc
 
 
 def status_line(r: RiskResult, matrix: Matrix, lang: Lang) -> str:
@@ -26,7 +26,7 @@ def status_line(r: RiskResult, matrix: Matrix, lang: Lang) -> str:
             f"<b>{esc(label('residual_risk', lang))}:</b> {esc(residual)}{note}")
 
 
-# The live matrix's marker symbols (riskkit.plots.risk_points) drawn as 16 px SVG, keyed by their label.
+# The live matrix's marker symbols (riskkit.figures.plots.risk_points) drawn as 16 px SVG, keyed by their label.
 _SYMBOLS = {
     "plot.inherent": f"<rect x='2' y='2' width='12' height='12' fill='#ffffff' stroke='{INK}' stroke-width='2'/>",
     "plot.residual": f"<circle cx='8' cy='8' r='7' fill='{RESIDUAL_FILL}'/>",

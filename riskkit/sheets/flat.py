@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .assessment import SchoolAssessment
-from .catalogue import Catalogue
-from .district import RESULT_COLUMNS
+from ..model.assessment import SchoolAssessment
+from ..model.catalogue import Catalogue
+from ..model.district import RESULT_COLUMNS
 
 SCHOOL_COLUMNS = ("school_id", "school_name", "school_kind", "assessed_on", "assessed_by", "catalogue_version")
 RISK_COLUMNS = (

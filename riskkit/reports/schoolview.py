@@ -14,25 +14,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .assessment import PlannedMeasure, RiskResult, SchoolAssessment
-from .district import District, load_district
-from .errors import RiskkitError
-from .i18n import LANGUAGES, Lang, label
-from .plots import risk_matrix_figure, risk_numbers
-from .report import META_KEY
-from .markup import esc
+from ..model.assessment import PlannedMeasure, RiskResult, SchoolAssessment
+from ..model.district import District, load_district
+from ..model.errors import RiskkitError
+from ..model.i18n import LANGUAGES, Lang, label
+from ..figures.plots import risk_matrix_figure, risk_numbers
+from ..figures.markup import Block, esc
 
 LEVEL_ORDER = ("high", "medium", "low")
-
-
-class Block:
-    """An HTML block for a notebook output; optional metadata travels with it (the report title and language)."""
-
-    def __init__(self, html: str, meta: dict[str, str] | None = None):
-        self.html, self.meta = html, meta
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
-        return {"text/html": self.html}, ({META_KEY: self.meta} if self.meta else {})
 
 
 def _t(key: str, lang: Lang, **values: object) -> str:
@@ -297,7 +286,7 @@ class SchoolView:
 
     def sign_off(self) -> Block:
         """Signature lines for the school (controller) and the data-protection officer's advice."""
-        from . import __version__
+        from .. import __version__
 
         cfg = self.district.config
         rows = [

@@ -11,13 +11,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from .assessment import SchoolAssessment
-from .catalogue import Catalogue
-from .district import District
-from .errors import Problem
-from .i18n import Lang, label
+from ..model.assessment import SchoolAssessment
+from ..model.catalogue import Catalogue
+from ..model.district import District
+from ..model.errors import Problem
+from ..model.i18n import Lang, label
 from .intake import read_files
-from .yamlio import key_path, write_atomic
+from ..model.yamlio import key_path, write_atomic
 
 HISTORY_DIR = ".history"
 Action = Literal["created", "updated", "unchanged"]

@@ -11,13 +11,13 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .assessment import SCHOOL_KINDS, SchoolAssessment
-from .district import District
+from ..model.assessment import SCHOOL_KINDS, SchoolAssessment
+from ..model.district import District
 from .flat import SCHOOL_COLUMNS
-from .i18n import Lang, label
-from .method import LEVELS
-from .sheet_files import ooxml_escape
-from .yamlio import write_atomic
+from ..model.i18n import Lang, label
+from ..model.method import LEVELS
+from .files import ooxml_escape
+from ..model.yamlio import write_atomic
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet

@@ -1,4 +1,7 @@
-"""The `riskkit` command line: thin commands over the library; heavy imports stay inside the commands."""
+"""The `riskkit` command line: thin commands over the library; heavy imports stay inside the commands.
+
+May import: every sub-package of riskkit (it is the top layer).
+"""
 
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ class RiskkitGroup(click.Group):
     """Prints a RiskkitError as its message (no traceback) and exits with its code; --debug shows tracebacks."""
 
     def invoke(self, ctx: click.Context):
-        from .errors import RiskkitError
+        from ..model.errors import RiskkitError
 
         try:
             return super().invoke(ctx)
@@ -66,8 +69,8 @@ def validate(district_dir: Path, lang: str | None, today: date | None) -> None:
 
     Exits with 2 and lists every problem if any file is invalid.
     """
-    from .district import load_district
-    from .summary import district_summary
+    from ..model.district import load_district
+    from .tables import district_summary
 
     district = load_district(district_dir)
     click.echo(district_summary(district, lang or district.config.language, today or date.today()))
@@ -78,8 +81,8 @@ def validate(district_dir: Path, lang: str | None, today: date | None) -> None:
 @click.option("--id", "catalogue_id", default="school-platform", show_default=True, help="Catalogue id or YAML file.")
 def catalogue(lang: str, catalogue_id: str) -> None:
     """List the catalogue's risks (with severity) and measures (with their effects)."""
-    from .catalogue import load_catalogue
-    from .summary import catalogue_listing
+    from ..model.catalogue import load_catalogue
+    from .tables import catalogue_listing
 
     click.echo(catalogue_listing(load_catalogue(catalogue_id), lang))
 
@@ -96,7 +99,7 @@ def catalogue(lang: str, catalogue_id: str) -> None:
 def report(district_dir: Path, school_id: str, lang: str | None, formats: list[str], out: Path | None,
            today: date | None) -> None:
     """Render one school's DSFA report: executed notebook, offline HTML and A4 PDF."""
-    from .report import render_school_report
+    from ..reports.render import render_school_report
 
     paths = render_school_report(
         district_dir, school_id, lang=lang, formats=formats, out=out, today=today
@@ -112,7 +115,7 @@ def report(district_dir: Path, school_id: str, lang: str | None, formats: list[s
               help="Seconds after which a closed tab's kernel is shut down.")
 def capture(district_dir: Path, port: int, idle_timeout: int) -> None:
     """Serve the capture form as a Voilà app on 127.0.0.1 and print its URL (with a token); Ctrl-C stops it."""
-    from .capture_app import serve
+    from ..capture.app import serve
 
     sys.exit(serve(district_dir, port, idle_timeout, echo=click.echo))
 
@@ -124,9 +127,9 @@ def capture(district_dir: Path, port: int, idle_timeout: int) -> None:
 @click.option("--school", "school_id", help="Prefill with this school's assessment (for its yearly review).")
 def template(district_dir: Path, output: Path, lang: str, school_id: str | None) -> None:
     """Write the XLSX questionnaire schools fill in (read back with `riskkit import`)."""
-    from .district import load_district
-    from .i18n import label
-    from .sheets_template import write_template
+    from ..model.district import load_district
+    from ..model.i18n import label
+    from ..sheets.template import write_template
 
     write_template(load_district(district_dir), output, lang, school_id)
     click.echo(f"{label('sheet.written', lang)}: {output}")
@@ -141,9 +144,9 @@ def import_(files: tuple[Path, ...], district_dir: Path, dry_run: bool) -> None:
 
     Schools with problems are not written; every problem is listed and the exit code is 2.
     """
-    from .district import load_district
-    from .errors import ValidationError
-    from .importer import import_files
+    from ..model.district import load_district
+    from ..model.errors import ValidationError
+    from ..sheets.importer import import_files
 
     report, problems = import_files(load_district(district_dir), list(files), dry_run)
     click.echo(report)
@@ -159,9 +162,9 @@ def import_(files: tuple[Path, ...], district_dir: Path, dry_run: bool) -> None:
 @click.option("--today", type=IsoDate(), help="Date to judge overdue reviews by (YYYY-MM-DD).")
 def export(district_dir: Path, fmt: str, output: Path | None, today: date | None) -> None:
     """Export the district's results table, one row per school and risk, safe to open in a spreadsheet."""
-    from .district import load_district
-    from .export import export as write_export
-    from .i18n import label
+    from ..model.district import load_district
+    from ..sheets.export import export as write_export
+    from ..model.i18n import label
 
     district = load_district(district_dir)
     output = output or Path("reports") / district.id / f"{district.id}-results.{fmt}"
@@ -187,7 +190,7 @@ def batch(district_dir: Path, out: Path | None, workers: int | None, formats: li
     Writes schools/<id>.{ipynb,html,pdf}, overview.*, index.html and manifest.json. Exits 1 if any report failed
     (each failure is listed with its cause) and 130 if interrupted; the next run resumes.
     """
-    from .batch import run_batch
+    from ..reports.batch import run_batch
 
     result = run_batch(
         district_dir, out=out, workers=workers, formats=formats, lang=lang, force=force, scheduler=scheduler,

@@ -12,15 +12,15 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .assessment import assess_risk
-from .catalogue import Measure
-from .district import District, read_district
-from .errors import Problem
-from .i18n import Lang, label
-from .method import LEVELS, RISK_LEVELS
-from .plots import INK, LEVEL_FILL, LEVEL_TEXT, RESIDUAL_FILL
-from .schoolview import Block, lang_and_day
-from .markup import esc
+from ..model.assessment import assess_risk
+from ..model.catalogue import Measure
+from ..model.district import District, read_district
+from ..model.errors import Problem
+from ..model.i18n import Lang, label
+from ..model.method import LEVELS, RISK_LEVELS
+from ..figures.plots import INK, LEVEL_FILL, LEVEL_TEXT, RESIDUAL_FILL
+from .schoolview import lang_and_day
+from ..figures.markup import Block, esc
 
 if TYPE_CHECKING:
     import pandas as pd

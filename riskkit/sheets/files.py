@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
 
-from .errors import Problem
+from ..model.errors import Problem
 
 MAX_BYTES = 20_000_000  # a file larger than this is refused before it is read
 MAX_UNZIPPED = 100_000_000  # the XML inside an XLSX may not unpack to more than this

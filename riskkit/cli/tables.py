@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from .catalogue import Catalogue
-from .district import District
-from .i18n import Lang, label
+from ..model.catalogue import Catalogue
+from ..model.district import District
+from ..model.i18n import Lang, label
 
 
 def district_summary(district: District, lang: Lang, today: date) -> str:

@@ -8,10 +8,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .district import RESULT_COLUMNS, District
+from ..model.district import RESULT_COLUMNS, District
 from .flat import input_columns, planned_slots, school_rows
-from .sheet_files import ooxml_escape
-from .yamlio import write_atomic
+from .files import ooxml_escape
+from ..model.yamlio import write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd

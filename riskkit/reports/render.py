@@ -13,17 +13,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import RiskkitError
+from ..figures.markup import META_KEY
+from ..model.errors import RiskkitError
 from .browser import BrowserError, OfflineBrowser, find_browser
-from .yamlio import write_atomic
+from ..model.yamlio import write_atomic
+from ..notebooks import SCHOOL_REPORT as SCHOOL_NOTEBOOK, notebook_path
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-SCHOOL_NOTEBOOK = "school_report.ipynb"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "riskkit_report"
 FORMATS = ("html", "pdf")
-# Outputs may carry {"riskkit": {"title": ..., "lang": ...}} metadata; the exported document takes its title from it.
-META_KEY = "riskkit"
 RESET_TAG = "riskkit-reset"
 # The warm kernel keeps no output cache and no input history, so nothing piles up over thousands of reports and a
 # run's state is reset by removing the names it defined (`%reset -f` also ran gc and flushed caches: 0.3 s a run).
@@ -37,16 +35,6 @@ class ReportError(RiskkitError):
 
     exit_code = 3
 
-
-def notebook_path(name: str) -> Path:
-    """A shipped notebook, with a clear error if the notebooks folder is not next to the package."""
-    path = NOTEBOOKS / name
-    if not path.is_file():
-        raise ReportError(
-            f"notebook {name} not found in {NOTEBOOKS}; riskkit renders reports from a source checkout"
-            " (git clone, then pip install -e .)"
-        )
-    return path
 
 
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
@@ -213,7 +201,7 @@ def render_school_report(
 ) -> dict[str, Path]:
     """Validate, render and atomically write out/<school-id>.{ipynb,html,pdf}; default out:
     reports/<district-id>/schools/ (relative to the current directory)."""
-    from .district import load_district
+    from ..model.district import load_district
 
     formats = check_formats(formats)
     district = load_district(district_dir)

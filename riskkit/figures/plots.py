@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from .assessment import RiskResult
-from .i18n import Lang, label
-from .method import LEVELS, Matrix
+from ..model.assessment import RiskResult
+from ..model.i18n import Lang, label
+from ..model.method import LEVELS, Matrix
 
 # Colour-blind-safe fills that differ strongly in lightness; text colours keep >= 4.5:1 contrast on each fill.
 LEVEL_FILL = {"low": "#deebf7", "medium": "#fdae61", "high": "#b2182b"}

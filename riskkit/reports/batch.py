@@ -23,12 +23,13 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .district import DISTRICT_FILE, SCHOOLS_DIR, District, read_district, school_files
-from .errors import RiskkitError
-from .report import FORMATS, SCHOOL_NOTEBOOK, check_formats, notebook_path
-from .yamlio import write_atomic
+from ..model.district import DISTRICT_FILE, SCHOOLS_DIR, District, read_district, school_files
+from ..model.errors import RiskkitError
+from ..notebooks import DISTRICT_OVERVIEW, notebook_path
+from .render import FORMATS, SCHOOL_NOTEBOOK, check_formats
+from ..model.yamlio import write_atomic
 
-OVERVIEW_NOTEBOOK = "district_overview.ipynb"
+OVERVIEW_NOTEBOOK = DISTRICT_OVERVIEW
 OVERVIEW = "overview"
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -98,7 +99,7 @@ def _warm_renderer(formats: tuple[str, ...]) -> Any:
     if _renderer is None or _renderer.formats != formats:
         from multiprocessing.util import Finalize
 
-        from .report import ReportRenderer
+        from .render import ReportRenderer
 
         if _renderer is not None:
             _renderer.close()
@@ -177,7 +178,7 @@ def run_batch(
     `executor` may be any concurrent.futures.Executor (the caller keeps and closes it); otherwise a Dask cluster at
     `scheduler`, or a process pool of `workers` (default: one per core). `progress` None: a bar on a terminal.
     """
-    from . import __version__
+    from .. import __version__
 
     formats = check_formats(formats)
     district, problems = read_district(district_dir)
@@ -234,7 +235,7 @@ def run_batch(
         manifest["finished"] = _now()
         manifest["interrupted"] = result.interrupted
         _write_manifest(out, manifest)
-        from .batchindex import write_index
+        from .index import write_index
 
         write_index(out, district, manifest, lang)
     return result
