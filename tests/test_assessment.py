@@ -17,18 +17,19 @@ def cat():
     return load_catalogue()
 
 
-def school(**risks):
+def school(dsfa=None, **risks):
     return SchoolAssessment.model_validate({
         "school": {"id": "gs-test", "name": "Grundschule Test", "kind": "primary"},
         "assessed_on": "2026-05-04",
         "assessed_by": "Frau Test",
         "risks": risks,
+        **({"dsfa": dsfa} if dsfa else {}),
     })
 
 
-def result(cat, risk_id, **entry):
+def result(cat, risk_id, dsfa=None, **entry):
     entry = {"likelihood": 3, "reason": "Erfahrungswert", **entry}
-    return next(r for r in school(**{risk_id: entry}).evaluate(cat) if r.risk.id == risk_id)
+    return next(r for r in school(dsfa, **{risk_id: entry}).evaluate(cat) if r.risk.id == risk_id)
 
 
 def test_inherent_risk_is_likelihood_times_catalogue_severity(cat):
@@ -55,13 +56,15 @@ def test_residual_never_drops_below_level_one(cat):
     assert r.residual_likelihood == 1
 
 
-def test_an_override_replaces_the_computed_residual_and_needs_a_reason(cat):
-    r = result(cat, "vc-recording", likelihood=2,
-               override={"likelihood": 1, "severity": 3, "reason": "Kameras standardmäßig aus"})
+def test_the_controllers_residual_values_replace_the_computed_ones_and_need_a_reason(cat):
+    residual = {"vc-recording": {"likelihood": 1, "severity": 3, "reason": "Kameras standardmäßig aus"}}
+    r = result(cat, "vc-recording", {"decision": {"residual": residual}}, likelihood=2)
     assert r.overridden
     assert (r.residual_likelihood, r.residual_severity, r.residual_level) == (1, 3, "low")
-    with pytest.raises(PydanticValidationError, match=r"risks\.vc-recording\.override\.reason\n\s+Field required"):
-        school(**{"vc-recording": {"likelihood": 2, "reason": "x", "override": {"likelihood": 1, "severity": 3}}})
+    with pytest.raises(PydanticValidationError,
+                       match=r"dsfa\.decision\.residual\.vc-recording\.reason\n\s+Field required"):
+        school({"decision": {"residual": {"vc-recording": {"likelihood": 1, "severity": 3}}}},
+               **{"vc-recording": {"likelihood": 2, "reason": "x"}})
 
 
 def test_a_high_residual_risk_means_prior_consultation(cat):

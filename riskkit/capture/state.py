@@ -13,8 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
+from ..model.dsfa import Dsfa
+from ..model.platform import Platform
 from ..model.assessment import (
-    SCHOOL_KINDS, Override, RiskEntry, RiskResult, SchoolAssessment, assess_risk, check_school_id, read_school,
+    SCHOOL_KINDS, Override, PartialMeasure, RiskEntry, SeverityRaise, RiskResult, SchoolAssessment, assess_risk, check_school_id, read_school,
     reference_problems,
 )
 from ..model.catalogue import Catalogue
@@ -52,20 +54,28 @@ class RiskDraft:
     measures_in_place: list[str] = field(default_factory=list)
     measures_planned: list[PlannedDraft] = field(default_factory=list)
     override: OverrideDraft | None = None
+    partial: dict[str, str] = field(default_factory=dict)  # measure id -> scope of a measure in place only in part
+    severity: SeverityRaise | None = None
+
+    def in_place(self) -> list[str | PartialMeasure]:
+        return [PartialMeasure.model_construct(measure=m, partial=self.partial[m]) if m in self.partial else m
+                for m in self.measures_in_place]
 
     def entry(self) -> RiskEntry | None:
-        """An unchecked RiskEntry for the live heatmap (incomplete overrides are ignored until complete)."""
+        """An unchecked RiskEntry for the live heatmap."""
         if self.likelihood is None:
             return None
-        o = self.override
-        override = (
-            Override.model_construct(likelihood=o.likelihood, severity=o.severity, reason=o.reason)
-            if o and o.likelihood and o.severity else None
-        )
         return RiskEntry.model_construct(
-            likelihood=self.likelihood, reason=self.reason, measures_in_place=list(self.measures_in_place),
-            measures_planned=[], override=override,
+            likelihood=self.likelihood, reason=self.reason, measures_in_place=self.in_place(),
+            measures_planned=[], severity=self.severity,
         )
+
+    def residual(self) -> Override | None:
+        """The residual values as typed, once both levels are chosen (incomplete ones are ignored until complete)."""
+        o = self.override
+        if o and o.likelihood and o.severity:
+            return Override.model_construct(likelihood=o.likelihood, severity=o.severity, reason=o.reason)
+        return None
 
     def is_blank(self) -> bool:
         return self == RiskDraft()
@@ -81,6 +91,8 @@ class Draft:
     assessed_on: date | None = None
     assessed_by: str = ""
     risks: dict[str, RiskDraft] = field(default_factory=dict)
+    platform: Platform | None = None  # kept as loaded: the form does not edit it (yet)
+    dsfa: Dsfa = field(default_factory=Dsfa)  # kept as loaded, but for the residual values the risk drafts hold
 
     @classmethod
     def blank(cls, catalogue: Catalogue, today: date) -> Draft:
@@ -91,46 +103,64 @@ class Draft:
         risks = {}
         for risk in catalogue.risks:
             entry = assessment.risks.get(risk.id)
+            override = assessment.dsfa.decision.residual.get(risk.id)
             risks[risk.id] = RiskDraft() if entry is None else RiskDraft(
                 likelihood=entry.likelihood,
                 reason=entry.reason,
-                measures_in_place=[m.id for m in catalogue.measures_for(risk.id) if m.id in entry.measures_in_place],
+                measures_in_place=[m.id for m in catalogue.measures_for(risk.id) if m.id in entry.measure_ids],
                 measures_planned=[PlannedDraft(p.measure, p.owner, p.due, p.note or "") for p in entry.measures_planned],
-                override=OverrideDraft(entry.override.likelihood, entry.override.severity, entry.override.reason)
-                if entry.override else None,
+                override=OverrideDraft(override.likelihood, override.severity, override.reason) if override else None,
+                partial={m: part for m, part in entry.in_place() if part},
+                severity=entry.severity,
             )
         school = assessment.school
-        return cls(school.id, school.name, school.kind, assessment.assessed_on, assessment.assessed_by, risks)
+        return cls(school.id, school.name, school.kind, assessment.assessed_on, assessment.assessed_by, risks,
+                   assessment.platform, assessment.dsfa)
 
     def results(self, catalogue: Catalogue, matrix) -> list[RiskResult]:
         """Inherent and residual risk of every catalogue risk as the draft stands (for the live view)."""
-        return [assess_risk(r, self.risks[r.id].entry(), catalogue, matrix) for r in catalogue.risks]
+        residual = {risk_id: o for risk_id, d in self.risks.items() if (o := d.residual())}
+        school = SchoolAssessment.model_construct(
+            platform=self.platform, catalogue_version=catalogue.version,
+            dsfa=self.dsfa.model_copy(update={"decision": self.dsfa.decision.model_copy(update={"residual": residual})}),
+        )
+        in_use = school.modules_in_use(catalogue)
+        return [assess_risk(r, self.risks[r.id].entry(), catalogue, matrix, school, in_use) for r in catalogue.risks]
 
     def to_data(self, catalogue: Catalogue) -> dict[str, Any]:
         """The school file's content (plain data, not yet validated); risks not assessed are left out."""
-        risks = {}
+        risks, residual = {}, {}
         for risk_id, d in self.risks.items():
             if d.likelihood is None:
                 continue
             entry: dict[str, Any] = {"likelihood": d.likelihood, "reason": d.reason.strip()}
             if d.measures_in_place:
-                entry["measures_in_place"] = list(d.measures_in_place)
+                entry["measures_in_place"] = [
+                    {"measure": m, "partial": d.partial[m]} if m in d.partial else m for m in d.measures_in_place
+                ]
             if d.measures_planned:
                 entry["measures_planned"] = [
                     {"measure": p.measure, "owner": p.owner.strip(), "due": p.due,
                      **({"note": p.note.strip()} if p.note.strip() else {})}
                     for p in d.measures_planned
                 ]
+            if d.severity:
+                entry["severity"] = d.severity.model_dump()
             if d.override:
-                entry["override"] = {"likelihood": d.override.likelihood, "severity": d.override.severity,
+                residual[risk_id] = {"likelihood": d.override.likelihood, "severity": d.override.severity,
                                      "reason": d.override.reason.strip()}
             risks[risk_id] = entry
+        dsfa = self.dsfa.model_dump(mode="json", exclude_defaults=True)
+        decision = {**dsfa.get("decision", {}), "residual": residual}
+        dsfa["decision"] = {k: v for k, v in decision.items() if v}
         return {
             "school": {"id": self.school_id.strip(), "name": self.school_name.strip(), "kind": self.school_kind},
             "assessed_on": self.assessed_on,
             "assessed_by": self.assessed_by.strip(),
             "catalogue_version": catalogue.version,
+            **({"platform": self.platform.model_dump(mode="json", exclude_defaults=True)} if self.platform else {}),
             "risks": risks,
+            **({"dsfa": {k: v for k, v in dsfa.items() if v}} if any(dsfa.values()) or residual else {}),
         }
 
 

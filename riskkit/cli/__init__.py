@@ -77,6 +77,23 @@ def validate(district_dir: Path, lang: str | None, today: date | None) -> None:
 
 
 @main.command()
+@click.argument("district_dir", type=DISTRICT_DIR)
+@click.option("--dry-run", is_flag=True, help="List what would change; write nothing.")
+@click.option("--lang", type=LANG, help="Language of the listing (default: the district's).")
+def migrate(district_dir: Path, dry_run: bool, lang: str | None) -> None:
+    """Rewrite school files assessed against an older catalogue version to the current one.
+
+    Each file is written atomically; its previous version is kept in schools/.history/.
+    """
+    from ..model.district import load_district
+    from ..model.upgrade import upgrade_district, upgrade_report
+
+    district = load_district(district_dir)
+    upgrades = upgrade_district(district, dry_run)
+    click.echo(upgrade_report(upgrades, lang or district.config.language, dry_run))
+
+
+@main.command()
 @click.option("--lang", type=LANG, default="de", show_default=True)
 @click.option("--id", "catalogue_id", default="school-platform", show_default=True, help="Catalogue id or YAML file.")
 def catalogue(lang: str, catalogue_id: str) -> None:

@@ -1,54 +1,38 @@
-"""A school's assessment: its likelihood estimates, reasons and measures per risk, and what follows from them."""
+"""A school's assessment: its platform, its likelihood estimates, reasons and measures per risk, the DSFA's other
+parts, and what follows from them (applicability, inherent and residual risk, Art. 36)."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic import ValidationError as PydanticValidationError
+from pydantic import PlainValidator, ValidationError as PydanticValidationError
 
 from . import method
 from .catalogue import Catalogue, Risk
+from .dsfa import Dsfa, Residual
 from .errors import Problem, ValidationError
+from .fields import IsoDate, SchoolId, StrictModel, check_school_id
 from .i18n import NonEmptyStr
 from .method import Level, Matrix, RiskLevel
+from .migrate import Change, migrate
+from .platform import Platform
 from .yamlio import dump_yaml, key_path, pydantic_problems, read_yaml, write_atomic
+
+__all__ = [
+    "SCHOOL_KINDS", "Override", "PartialMeasure", "PlannedMeasure", "RiskEntry", "RiskResult", "SchoolAssessment",
+    "SeverityRaise", "assess_risk", "check_school_id", "load_school", "read_school", "read_school_file",
+    "reference_problems",
+    "save_school",
+]
 
 SCHOOL_KINDS = ("primary", "secondary", "grammar", "comprehensive", "special-needs", "vocational", "other")
 SchoolKind = Literal["primary", "secondary", "grammar", "comprehensive", "special-needs", "vocational", "other"]
-_ID = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-
-
-def check_school_id(value: str) -> str:
-    """A school id becomes a file name: lowercase letters, digits, '-' and '_' only, no device names."""
-    if not _ID.fullmatch(value):
-        raise ValueError(
-            "school id must be 1-64 characters a-z, 0-9, '-' or '_', starting and ending with a letter"
-            " or digit (it becomes a file name)"
-        )
-    if value in _RESERVED:
-        raise ValueError("school id must not be a reserved device name (con, prn, aux, nul, com0-9, lpt0-9)")
-    return value
-
-
-def _iso_date(value: Any) -> Any:
-    if isinstance(value, date) or (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip())):
-        return value.strip() if isinstance(value, str) else value
-    raise ValueError("must be a date written YYYY-MM-DD")
-
-
-SchoolId = Annotated[str, Field(strict=True), AfterValidator(check_school_id)]
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+Override = Residual  # the controller's residual values (dsfa.decision.residual); riskkit < 0.2 kept them per risk
+_Model = StrictModel
+MISSING_MODULE = "(switched off)"
 
 
 class School(_Model):
@@ -66,11 +50,35 @@ class PlannedMeasure(_Model):
     note: str | None = None
 
 
-class Override(_Model):
-    """Explicit residual values that replace the computed ones; a reason is required."""
+class PartialMeasure(_Model):
+    """A measure in place only in part; `partial` says its scope in words (e.g. "nur Lehrkräfte")."""
 
-    likelihood: Level
-    severity: Level
+    measure: str
+    partial: NonEmptyStr
+
+
+def _measure_in_place(value: Any) -> str | PartialMeasure:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, PartialMeasure):
+        return value
+    if isinstance(value, dict):
+        try:
+            return PartialMeasure.model_validate(value)
+        except PydanticValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ValueError(f"{where}: {first['msg']}") from None
+    raise ValueError("must be a measure id, or {measure: <id>, partial: <scope in words>} for a measure in part")
+
+
+MeasureInPlace = Annotated[str | PartialMeasure, PlainValidator(_measure_in_place)]
+
+
+class SeverityRaise(_Model):
+    """The school raises the catalogue's severity of a risk (e.g. Art. 9 data); lowering is the residual decision."""
+
+    level: Level
     reason: NonEmptyStr
 
 
@@ -79,9 +87,17 @@ class RiskEntry(_Model):
 
     likelihood: Level
     reason: NonEmptyStr
-    measures_in_place: list[str] = []
+    measures_in_place: list[MeasureInPlace] = []
     measures_planned: list[PlannedMeasure] = []
-    override: Override | None = None
+    severity: SeverityRaise | None = None
+
+    def in_place(self) -> list[tuple[str, str | None]]:
+        """(measure id, partial scope or None) of each measure in place."""
+        return [(m, None) if isinstance(m, str) else (m.measure, m.partial) for m in self.measures_in_place]
+
+    @property
+    def measure_ids(self) -> list[str]:
+        return [m for m, _ in self.in_place()]
 
 
 class SchoolAssessment(_Model):
@@ -91,20 +107,48 @@ class SchoolAssessment(_Model):
     assessed_on: IsoDate
     assessed_by: NonEmptyStr
     catalogue_version: str | None = None
+    platform: Platform | None = None
     risks: dict[str, RiskEntry] = {}
+    dsfa: Dsfa = Dsfa()
 
-    def evaluate(self, catalogue: Catalogue, matrix: Matrix | None = None) -> list[RiskResult]:
-        """Inherent and residual risk for every catalogue risk; risks not assessed stay open."""
+    def modules_in_use(self, catalogue: Catalogue) -> set[str]:
+        """The modules switched on; a school that has not described its platform uses them all."""
+        if self.platform is None:
+            return {m.id for m in catalogue.modules}
+        return set(self.platform.modules) | set(catalogue.mandatory_modules)
+
+    def evaluate(
+        self, catalogue: Catalogue, matrix: Matrix | None = None, assessed_against: str | None = None
+    ) -> list[RiskResult]:
+        """Inherent and residual risk for every catalogue risk; risks not assessed stay open, risks of switched-off
+        modules are not applicable. `assessed_against`: the catalogue version the file named before migration
+        (risks added since are marked new)."""
         matrix = matrix or method.default_matrix()
-        return [assess_risk(risk, self.risks.get(risk.id), catalogue, matrix) for risk in catalogue.risks]
+        in_use = self.modules_in_use(catalogue)
+        against = assessed_against or self.catalogue_version
+        return [
+            assess_risk(risk, self.risks.get(risk.id), catalogue, matrix, self, in_use, against)
+            for risk in catalogue.risks
+        ]
 
     def to_yaml(self) -> str:
         return dump_yaml(self.model_dump(mode="json", exclude_defaults=True))
 
 
 @dataclass(frozen=True)
+class Migrated:
+    """What reading an older school file changed: the version it named and each change."""
+
+    from_version: str | None
+    changes: tuple[Change, ...]
+
+
+SeveritySource = Literal["catalogue", "data", "school"]
+
+
+@dataclass(frozen=True)
 class RiskResult:
-    """What the method makes of one risk at one school. Levels are None for a risk not yet assessed."""
+    """What the method makes of one risk at one school. Levels are None for a risk not assessed or not applicable."""
 
     risk: Risk
     entry: RiskEntry | None
@@ -112,22 +156,33 @@ class RiskResult:
     residual_likelihood: int | None = None
     residual_severity: int | None = None
     residual_level: RiskLevel | None = None
+    applicable: bool = True
+    severity: int = 0
+    severity_source: SeveritySource = "catalogue"
+    severity_reason: str | None = None
+    override: Residual | None = None
+    new: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.severity:
+            object.__setattr__(self, "severity", self.risk.severity)
 
     @property
     def assessed(self) -> bool:
-        return self.entry is not None
+        return self.applicable and self.entry is not None
+
+    @property
+    def open(self) -> bool:
+        """Applicable but not assessed yet."""
+        return self.applicable and self.entry is None
 
     @property
     def likelihood(self) -> int | None:
-        return self.entry.likelihood if self.entry else None
-
-    @property
-    def severity(self) -> int:
-        return self.risk.severity
+        return self.entry.likelihood if self.assessed else None
 
     @property
     def overridden(self) -> bool:
-        return bool(self.entry and self.entry.override)
+        return self.override is not None
 
     @property
     def prior_consultation(self) -> bool:
@@ -135,42 +190,152 @@ class RiskResult:
         return self.residual_level == "high"
 
 
-def assess_risk(risk: Risk, entry: RiskEntry | None, catalogue: Catalogue, matrix: Matrix) -> RiskResult:
-    """Classify the inherent risk and the residual risk after the measures in place (or the override)."""
+def _newer(since: str | None, assessed_against: str | None) -> bool:
+    """Whether a risk added in catalogue version `since` is newer than the version a school assessed against."""
+    if since is None or assessed_against is None:
+        return False
+    key = lambda v: tuple(int(p) if p.isdigit() else 0 for p in v.split("+")[0].split("."))  # noqa: E731
+    return key(since) > key(assessed_against)
+
+
+def effective_severity(
+    risk: Risk, entry: RiskEntry | None, catalogue: Catalogue, school: SchoolAssessment | None
+) -> tuple[int, SeveritySource, str | None]:
+    """The catalogue's severity, raised by a catalogue rule for declared extra data or by the school with a reason."""
+    level, source, reason = risk.severity, "catalogue", None
+    extra = school.platform.extra_data if school and school.platform else []
+    rule = catalogue.severity_floor(risk.id, extra)
+    if rule and rule.severity > level:
+        level, source, reason = rule.severity, "data", rule.category
+    if entry and entry.severity and entry.severity.level > level:
+        level, source, reason = entry.severity.level, "school", entry.severity.reason
+    return level, source, reason
+
+
+def assess_risk(
+    risk: Risk, entry: RiskEntry | None, catalogue: Catalogue, matrix: Matrix,
+    school: SchoolAssessment | None = None, in_use: set[str] | None = None, assessed_against: str | None = None,
+) -> RiskResult:
+    """Classify the inherent risk and the residual risk after the measures in place (or the controller's residual
+    decision). A risk whose modules are all switched off is not applicable; one not assessed stays open."""
+    new = _newer(risk.since, assessed_against)
+    if in_use is not None and not in_use.intersection(risk.modules):
+        return RiskResult(risk, entry, applicable=False, new=new)
+    severity, source, severity_reason = effective_severity(risk, entry, catalogue, school)
     if entry is None:
-        return RiskResult(risk, None)
-    if entry.override:
-        likelihood, severity = entry.override.likelihood, entry.override.severity
+        return RiskResult(risk, None, severity=severity, severity_source=source, severity_reason=severity_reason,
+                          new=new)
+    override = school.dsfa.decision.residual.get(risk.id) if school else None
+    if override:
+        likelihood, residual_severity = override.likelihood, override.severity
     else:
-        effects = (catalogue.measure(m).effect_on(risk.id) for m in entry.measures_in_place)
-        reductions = [(e.likelihood, e.severity) for e in effects if e]
-        likelihood, severity = method.residual(entry.likelihood, risk.severity, reductions, matrix.max_reduction)
+        reductions = []
+        for measure_id, partial in entry.in_place():
+            effect = catalogue.measure(measure_id).effect_on(risk.id)
+            if effect:
+                counted = effect.partial if partial else effect
+                reductions.append((counted.likelihood, counted.severity))
+        likelihood, residual_severity = method.residual(entry.likelihood, severity, reductions, matrix.max_reduction)
     return RiskResult(
         risk,
         entry,
-        inherent_level=matrix.classify(entry.likelihood, risk.severity),
+        inherent_level=matrix.classify(entry.likelihood, severity),
         residual_likelihood=likelihood,
-        residual_severity=severity,
-        residual_level=matrix.classify(likelihood, severity),
+        residual_severity=residual_severity,
+        residual_level=matrix.classify(likelihood, residual_severity),
+        severity=severity,
+        severity_source=source,
+        severity_reason=severity_reason,
+        override=override,
+        new=new,
     )
 
 
 def reference_problems(data: Any, catalogue: Catalogue, file: str) -> list[Problem]:
-    """Risk and measure ids the catalogue does not know, or that do not fit the risk they are listed under.
+    """Ids the catalogue does not know or that do not fit where they stand: risks, measures, modules, legal bases,
+    extra data categories, threshold criteria, questions; a mandatory module switched off; a severity lowered.
 
     Works on the raw file data, so that these problems are reported together with any type errors.
     """
-    risks = data.get("risks") if isinstance(data, dict) else None
-    if not isinstance(risks, dict):
+    if not isinstance(data, dict):
         return []
-    problems = []
-    for risk_id, entry in risks.items():
+    problems = _platform_problems(data.get("platform"), catalogue, file)
+    risks = data.get("risks")
+    for risk_id, entry in (risks.items() if isinstance(risks, dict) else ()):
         if risk_id not in catalogue.risks_by_id:
             allowed = ", ".join(catalogue.risks_by_id)
             problems.append(Problem(file, f"risks.{risk_id}", risk_id, f"unknown risk id; allowed: {allowed}"))
             continue
         if isinstance(entry, dict):
             problems += _measure_problems(risk_id, entry, catalogue, file)
+            problems += _severity_problems(risk_id, entry, catalogue, file)
+    return problems + _dsfa_problems(data.get("dsfa"), catalogue, file)
+
+
+def _unknown(file: str, path: str, value: Any, kind: str, known: Any) -> Problem:
+    return Problem(file, path, value, f"unknown {kind}; allowed: {', '.join(known) or '(none)'}")
+
+
+def _platform_problems(platform: Any, catalogue: Catalogue, file: str) -> list[Problem]:
+    if not isinstance(platform, dict):
+        return []
+    problems = []
+    modules = platform.get("modules")
+    if isinstance(modules, dict):
+        for module_id, use in modules.items():
+            if module_id not in catalogue.modules_by_id:
+                problems.append(_unknown(file, f"platform.modules.{module_id}", module_id, "module",
+                                         catalogue.modules_by_id))
+                continue
+            offered = catalogue.module(module_id).processing.legal_bases
+            basis = use.get("legal_basis") if isinstance(use, dict) else None
+            if basis is not None and offered and basis not in offered:
+                problems.append(Problem(file, f"platform.modules.{module_id}.legal_basis", basis,
+                                        f"legal basis not offered for this module; allowed: {', '.join(offered)}"))
+        for module_id in sorted(catalogue.mandatory_modules - set(modules)):
+            problems.append(Problem(file, f"platform.modules.{module_id}", MISSING_MODULE,
+                                    "mandatory module cannot be switched off; list it under platform.modules"))
+    extra = platform.get("extra_data")
+    known = [c.id for c in catalogue.extra_data_categories]
+    for i, category in enumerate(extra if isinstance(extra, list) else ()):
+        if category not in known:
+            problems.append(_unknown(file, f"platform.extra_data[{i}]", category, "data category", known))
+    return problems
+
+
+def _severity_problems(risk_id: str, entry: dict, catalogue: Catalogue, file: str) -> list[Problem]:
+    raised = entry.get("severity")
+    level = raised.get("level") if isinstance(raised, dict) else None
+    floor = catalogue.risk(risk_id).severity
+    if isinstance(level, int) and not isinstance(level, bool) and level <= floor:
+        return [Problem(file, f"risks.{risk_id}.severity.level", level,
+                        f"a school may only raise the severity (catalogue: {floor}); lowering the result is the"
+                        " controller's residual decision (dsfa.decision.residual) with its reason")]
+    return []
+
+
+def _dsfa_problems(dsfa: Any, catalogue: Catalogue, file: str) -> list[Problem]:
+    if not isinstance(dsfa, dict):
+        return []
+    problems = []
+    checks = (
+        ("threshold", [c.id for c in catalogue.threshold_criteria], "threshold criterion"),
+        ("answers", [q.id for q in catalogue.questions], "question"),
+    )
+    for key, known, kind in checks:
+        block = dsfa.get(key)
+        for item_id in (block if isinstance(block, dict) else ()):
+            if item_id not in known:
+                problems.append(_unknown(file, f"dsfa.{key}.{item_id}", item_id, kind, known))
+    risks = list(catalogue.risks_by_id)
+    decision = dsfa.get("decision") if isinstance(dsfa.get("decision"), dict) else {}
+    advice = dsfa.get("advice") if isinstance(dsfa.get("advice"), dict) else {}
+    for path, block in (("dsfa.decision.residual", decision.get("residual")),
+                        ("dsfa.decision.accepted", decision.get("accepted")),
+                        ("dsfa.advice.proposed", advice.get("proposed"))):
+        for risk_id in (block if isinstance(block, dict) else ()):
+            if risk_id not in catalogue.risks_by_id:
+                problems.append(_unknown(file, f"{path}.{risk_id}", risk_id, "risk id", risks))
     return problems
 
 
@@ -200,7 +365,8 @@ def _listed(risk_id: str, entry: dict, field: str) -> list[tuple[str, Any]]:
     if not isinstance(items, list):
         return []
     if field == "measures_in_place":
-        return [(key_path(["risks", risk_id, field, i]), m) for i, m in enumerate(items)]
+        return [(key_path(["risks", risk_id, field, i]), m) if not isinstance(m, dict)
+                else (key_path(["risks", risk_id, field, i, "measure"]), m.get("measure")) for i, m in enumerate(items)]
     return [
         (key_path(["risks", risk_id, field, i, "measure"]), p["measure"])
         for i, p in enumerate(items) if isinstance(p, dict) and "measure" in p
@@ -209,18 +375,29 @@ def _listed(risk_id: str, entry: dict, field: str) -> list[tuple[str, Any]]:
 
 def read_school(path: Path, catalogue: Catalogue) -> tuple[SchoolAssessment | None, list[Problem]]:
     """Read and validate one school file; returns the assessment or the problems found."""
+    assessment, problems, _ = read_school_file(path, catalogue)
+    return assessment, problems
+
+
+def read_school_file(
+    path: Path, catalogue: Catalogue
+) -> tuple[SchoolAssessment | None, list[Problem], Migrated | None]:
+    """Like `read_school`, and what reading it through the catalogue's migration table changed (None: nothing)."""
     path = Path(path)
     data, problems = read_yaml(path)
     if problems:
         return None, problems
+    original = data.get("catalogue_version") if isinstance(data, dict) else None
+    data, changes = migrate(data, catalogue)
+    migrated = Migrated(original, tuple(changes)) if changes else None
     try:
         assessment = SchoolAssessment.model_validate(data)
     except PydanticValidationError as exc:
-        return None, pydantic_problems(exc, str(path)) + reference_problems(data, catalogue, str(path))
+        return None, pydantic_problems(exc, str(path)) + reference_problems(data, catalogue, str(path)), migrated
     problems = reference_problems(data, catalogue, str(path))
     if assessment.school.id != path.stem:
         problems.append(Problem(str(path), "school.id", assessment.school.id, f"must equal the file name {path.stem!r}"))
-    return (None if problems else assessment), problems
+    return (None if problems else assessment), problems, migrated
 
 
 def load_school(path: Path, catalogue: Catalogue) -> SchoolAssessment:

@@ -1,8 +1,10 @@
-"""The risk catalogue: platform modules, risks with severity, and the measures (TOMs) that lower them."""
+"""The catalogue: platform modules with their processing description, risks with severity, the measures (TOMs) that
+lower them, and the DSFA's question sets (threshold criteria, necessity and rights), with migrations between versions."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -29,10 +31,112 @@ class _Model(BaseModel):
 
 
 class Entry(_Model):
-    """Anything with an id and a bilingual title (documents, modules, risk sources)."""
+    """Anything with an id and a bilingual title (risk sources, data subjects)."""
 
     id: NonEmptyStr
     title: Text
+
+
+class Document(Entry):
+    """A source document the catalogue cites, with its public address where it has one."""
+
+    url: str | None = None
+
+
+class Fact(Text):
+    """A fact of the processing description, citing the document it comes from."""
+
+    source: NonEmptyStr
+
+
+class Processing(_Model):
+    """The systematic description of one module's processing (Art. 35(7)(a) GDPR)."""
+
+    purposes: list[Fact] = []
+    data_categories: list[Fact] = []
+    data_subjects: list[Id] = []
+    recipients: list[Fact] = []
+    retention: list[Fact] = []
+    storage: list[Fact] = []
+    legal_bases: list[Id] = []
+    processors: list[Fact] = []
+
+
+class Module(Entry):
+    """A platform module; a mandatory one cannot be switched off by a school."""
+
+    mandatory: bool = False
+    processing: Processing = Processing()
+
+
+class LegalBasis(Entry):
+    article: Text
+    note: Text | None = None
+
+
+class DataCategory(Entry):
+    """A category of data a school may declare it also processes on the platform; `special`: Art. 9 GDPR."""
+
+    special: bool = False
+
+
+class SeverityRule(_Model):
+    """Declared extra data raise the severity of these risks to at least `severity`."""
+
+    category: Id
+    risks: Annotated[list[Id], Field(min_length=1)]
+    severity: Level
+    reason: Text
+
+
+Answer = Literal["yes", "no", "unknown"]
+
+
+class ThresholdCriterion(Entry):
+    """A criterion of the threshold analysis. `list`: on the authorities' list, one yes requires a DSFA;
+    `criterion`: two or more yes require one."""
+
+    kind: Literal["criterion", "list"] = "criterion"
+    guidance: Text
+    reference: Text
+    platform_answer: Answer = "unknown"
+    platform_reason: Text | None = None
+
+
+QuestionStatus = Literal["met", "partly", "not-met", "not-applicable"]
+
+
+class DefaultAnswer(_Model):
+    """The vendor's standard answer, offered for the school to confirm or replace."""
+
+    status: QuestionStatus
+    text: Text
+    source: NonEmptyStr
+
+
+class Question(Entry):
+    """A question on necessity and proportionality or on data subjects' rights (Art. 35(7)(b))."""
+
+    part: Literal["necessity", "rights"]
+    guidance: Text
+    reference: Text
+    default: DefaultAnswer | None = None
+
+
+class Terms(_Model):
+    """Words that identify a measure in a text, per language."""
+
+    de: list[NonEmptyStr] = []
+    en: list[NonEmptyStr] = []
+
+
+class Migration(_Model):
+    """How ids of an older catalogue version map to this one: renamed (`a: b`), split (`a: [b, c]`), removed (`a: null`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    from_version: NonEmptyStr = Field(alias="from")
+    risks: dict[str, Id | list[Id] | None] = {}
+    measures: dict[str, Id | None] = {}
 
 
 class Risk(_Model):
@@ -47,14 +151,23 @@ class Risk(_Model):
     severity: Level
     severity_reason: Text
     source: NonEmptyStr
+    sources: list[NonEmptyStr] = []
+    since: NonEmptyStr | None = None
+
+
+class Reductions(_Model):
+    likelihood: Reduction = 0
+    severity: Reduction = 0
 
 
 class Effect(_Model):
-    """How a measure lowers one risk: by n levels of likelihood and/or severity."""
+    """How a measure lowers one risk: by n levels of likelihood and/or severity; `partial`: what it counts for when
+    the school has it only in part (default: nothing)."""
 
     risk: Id
     likelihood: Reduction = 0
     severity: Reduction = 0
+    partial: Reductions = Reductions()
 
     @model_validator(mode="after")
     def _lowers_something(self) -> Effect:
@@ -69,6 +182,7 @@ class Measure(_Model):
     description: Text
     protection_goals: Annotated[list[ProtectionGoal], Field(min_length=1)]
     source: NonEmptyStr
+    terms: Terms = Terms()
     effects: Annotated[list[Effect], Field(min_length=1)]
 
     def effect_on(self, risk_id: str) -> Effect | None:
@@ -80,9 +194,15 @@ class Extension(_Model):
 
     id: Id
     version: NonEmptyStr
-    documents: list[Entry] = []
-    modules: list[Entry] = []
+    documents: list[Document] = []
+    data_subjects: list[Entry] = []
+    legal_bases: list[LegalBasis] = []
+    extra_data_categories: list[DataCategory] = []
+    severity_rules: list[SeverityRule] = []
+    modules: list[Module] = []
     risk_sources: list[Entry] = []
+    threshold_criteria: list[ThresholdCriterion] = []
+    questions: list[Question] = []
     risks: list[Risk] = []
     measures: list[Measure] = []
 
@@ -92,6 +212,7 @@ class Catalogue(Extension):
 
     title: Text
     description: Text
+    migrations: list[Migration] = []
 
     @cached_property
     def risks_by_id(self) -> dict[str, Risk]:
@@ -122,8 +243,24 @@ class Catalogue(Extension):
         """The measures whose effects name this risk, in catalogue order."""
         return [m for m in self.measures if m.effect_on(risk_id)]
 
-    def module(self, module_id: str) -> Entry:
-        return next(m for m in self.modules if m.id == module_id)
+    @cached_property
+    def modules_by_id(self) -> dict[str, Module]:
+        return {m.id: m for m in self.modules}
+
+    @cached_property
+    def mandatory_modules(self) -> frozenset[str]:
+        return frozenset(m.id for m in self.modules if m.mandatory)
+
+    def module(self, module_id: str) -> Module:
+        return self.modules_by_id[module_id]
+
+    def document(self, document_id: str) -> Document:
+        return next(d for d in self.documents if d.id == document_id)
+
+    def severity_floor(self, risk_id: str, categories: Iterable[str]) -> SeverityRule | None:
+        """The rule that raises this risk's severity most for the declared data categories, if any."""
+        rules = [r for r in self.severity_rules if r.category in set(categories) and risk_id in r.risks]
+        return max(rules, key=lambda r: r.severity, default=None)
 
 
 def shipped_catalogues() -> list[str]:
@@ -167,6 +304,12 @@ def read_catalogue(ref: str | Path, extension: Path | None = None) -> tuple[Cata
     return (None if problems else catalogue), problems
 
 
+LISTS = (
+    "documents", "data_subjects", "legal_bases", "extra_data_categories", "modules", "risk_sources",
+    "threshold_criteria", "questions", "risks", "measures",
+)
+
+
 def _validate(model: type[_Model], data: Any, name: str, problems: list[Problem]) -> Any:
     try:
         return model.model_validate(data)
@@ -176,9 +319,9 @@ def _validate(model: type[_Model], data: Any, name: str, problems: list[Problem]
 
 
 def _merge(base: Catalogue, ext: Extension) -> Catalogue:
-    merged = base.model_dump()
-    for key in ("documents", "modules", "risk_sources", "risks", "measures"):
-        merged[key] += [item.model_dump() for item in getattr(ext, key)]
+    merged = base.model_dump(by_alias=True)
+    for key in (*LISTS, "severity_rules"):
+        merged[key] += [item.model_dump(by_alias=True) for item in getattr(ext, key)]
     merged["version"] = f"{base.version}+{ext.id}.{ext.version}"
     return Catalogue.model_validate(merged)
 
@@ -186,7 +329,7 @@ def _merge(base: Catalogue, ext: Extension) -> Catalogue:
 def reference_problems(cat: Catalogue, name: str) -> list[Problem]:
     """Duplicate ids and references to ids the catalogue does not define."""
     problems = []
-    for key in ("documents", "modules", "risk_sources", "risks", "measures"):
+    for key in LISTS:
         for item_id, count in Counter(item.id for item in getattr(cat, key)).items():
             if count > 1:
                 problems.append(Problem(name, key, item_id, f"id defined {count} times; ids must be unique"))
@@ -199,8 +342,28 @@ def reference_problems(cat: Catalogue, name: str) -> list[Problem]:
     modules = [m.id for m in cat.modules]
     sources = [s.id for s in cat.risk_sources]
     risks = [r.id for r in cat.risks]
+    subjects = [s.id for s in cat.data_subjects]
+    bases = [b.id for b in cat.legal_bases]
+    categories = [c.id for c in cat.extra_data_categories]
+    for i, module in enumerate(cat.modules):
+        processing = module.processing
+        for field in ("purposes", "data_categories", "recipients", "retention", "storage", "processors"):
+            for j, fact in enumerate(getattr(processing, field)):
+                check(f"modules[{i}].processing.{field}[{j}].source", fact.source, documents)
+        for j, subject in enumerate(processing.data_subjects):
+            check(f"modules[{i}].processing.data_subjects[{j}]", subject, subjects)
+        for j, basis in enumerate(processing.legal_bases):
+            check(f"modules[{i}].processing.legal_bases[{j}]", basis, bases)
+    for i, rule in enumerate(cat.severity_rules):
+        check(f"severity_rules[{i}].category", rule.category, categories)
+        for j, risk_id in enumerate(rule.risks):
+            check(f"severity_rules[{i}].risks[{j}]", risk_id, risks)
+    for i, question in enumerate(cat.questions):
+        if question.default:
+            check(f"questions[{i}].default.source", question.default.source, documents)
     for i, risk in enumerate(cat.risks):
-        check(f"risks[{i}].source", risk.source, documents)
+        for j, source in enumerate([risk.source, *risk.sources]):
+            check(f"risks[{i}].source" if j == 0 else f"risks[{i}].sources[{j - 1}]", source, documents)
         for j, module in enumerate(risk.modules):
             check(f"risks[{i}].modules[{j}]", module, modules)
         for j, source in enumerate(risk.risk_sources):
@@ -209,4 +372,24 @@ def reference_problems(cat: Catalogue, name: str) -> list[Problem]:
         check(f"measures[{i}].source", measure.source, documents)
         for j, effect in enumerate(measure.effects):
             check(f"measures[{i}].effects[{j}].risk", effect.risk, risks)
+    return problems + double_counting_problems(cat, name)
+
+
+def double_counting_problems(cat: Catalogue, name: str) -> list[Problem]:
+    """A severity reason describes the harm without measures: it must not name a measure that lowers that risk."""
+    problems = []
+    for i, measure in enumerate(cat.measures):
+        for effect in measure.effects:
+            risk = cat.risks_by_id.get(effect.risk)
+            if risk is None:
+                continue
+            for lang in ("de", "en"):
+                reason = risk.severity_reason[lang].casefold()
+                for term in getattr(measure.terms, lang):
+                    if term.casefold() in reason:
+                        problems.append(Problem(
+                            name, f"risks[{cat.risks.index(risk)}].severity_reason.{lang}", term,
+                            f"the severity reason names measure {measure.id!r}, which lowers this risk: describe the"
+                            " harm without measures, or the measure counts twice",
+                        ))
     return problems

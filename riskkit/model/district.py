@@ -13,10 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from . import method
-from .assessment import RiskResult, SchoolAssessment, read_school, save_school
+from .assessment import Migrated, RiskResult, SchoolAssessment, read_school_file, save_school
 from .catalogue import Catalogue, read_catalogue
 from .errors import Problem, RiskkitError, UnknownIdError, ValidationError
-from .i18n import Lang, NonEmptyStr
+from .assessment import SchoolKind
+from .dsfa import ThresholdAnswer
+from .fields import IsoDate
+from .i18n import Lang, NonEmptyStr, Text, label
+from .status import STEPS, DsfaStatus, Threshold, dsfa_status, threshold
 from .method import RISK_LEVELS, Matrix
 from .yamlio import pydantic_problems, read_yaml
 
@@ -39,6 +43,35 @@ class Officer(_Model):
     phone: str | None = None
 
 
+class Authority(_Model):
+    """The school authority (Schulträger): often processor or contract partner for the platform."""
+
+    name: NonEmptyStr
+    role: NonEmptyStr | None = None
+    contact: NonEmptyStr | None = None
+
+
+class Processor(_Model):
+    """A processor (Art. 28 GDPR) of the platform, with its agreement, sub-processors and hosting."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
+    name: NonEmptyStr
+    role: NonEmptyStr
+    agreement_date: IsoDate | None = None
+    sub_processors: list[NonEmptyStr] = []
+    hosting: NonEmptyStr | None = None
+
+
+class Council(_Model):
+    """A body representing data subjects whose views are sought (Art. 35(9)); its name as the state calls it."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
+    title: Text
+
+
+DEFAULT_COUNCILS = ("parents", "pupils", "staff")
+
+
 class DistrictConfig(_Model):
     """`data/<district>/district.yaml`."""
 
@@ -49,6 +82,24 @@ class DistrictConfig(_Model):
     matrix: str | None = None
     language: Lang = "de"
     review_interval_months: Annotated[int, Field(strict=True, ge=1, le=60)] = 12
+    state: NonEmptyStr | None = None
+    legal_reference: Text | None = None
+    school_authority: Authority | None = None
+    processors: list[Processor] = []
+    school_kinds: dict[SchoolKind, Text] = {}
+    councils: list[Council] | None = None
+    threshold: dict[str, ThresholdAnswer] = {}
+
+    def council_list(self) -> list[Council]:
+        """The councils whose views a school records; the district names them, else riskkit's generic names."""
+        if self.councils is not None:
+            return self.councils
+        return [Council(id=c, title=Text(de=label(f"council.{c}", "de"), en=label(f"council.{c}", "en")))
+                for c in DEFAULT_COUNCILS]
+
+    def kind_name(self, kind: str, lang: Lang) -> str:
+        """A school kind as this district's state names it."""
+        return self.school_kinds[kind][lang] if kind in self.school_kinds else label(f"kind.{kind}", lang)
 
 
 @dataclass
@@ -60,6 +111,8 @@ class District:
     catalogue: Catalogue
     matrix: Matrix
     schools: dict[str, SchoolAssessment] = field(default_factory=dict)
+    migrations: dict[str, Migrated] = field(default_factory=dict)  # schools read through the migration table
+    _evaluated: dict[str, tuple[SchoolAssessment, list[RiskResult]]] = field(default_factory=dict, repr=False)
 
     @property
     def id(self) -> str:
@@ -77,8 +130,21 @@ class District:
             raise UnknownIdError("school", school_id, self.schools) from None
 
     def evaluate(self, school_id: str) -> list[RiskResult]:
-        """Inherent and residual risk of every catalogue risk at this school."""
-        return self.school(school_id).evaluate(self.catalogue, self.matrix)
+        """Inherent and residual risk of every catalogue risk at this school (computed once per loaded assessment)."""
+        assessment = self.school(school_id)
+        cached = self._evaluated.get(school_id)
+        if cached is None or cached[0] is not assessment:
+            migrated = self.migrations.get(school_id)
+            results = assessment.evaluate(self.catalogue, self.matrix, migrated.from_version if migrated else None)
+            cached = self._evaluated[school_id] = (assessment, results)
+        return cached[1]
+
+    def status(self, school_id: str) -> DsfaStatus:
+        """Where the school's DSFA stands (draft, complete, advised, decided) and what blocks the next step."""
+        return dsfa_status(self.catalogue, self.config, self.school(school_id), self.evaluate(school_id))
+
+    def threshold(self, school_id: str) -> Threshold:
+        return threshold(self.catalogue, self.config, self.school(school_id))
 
     def next_review(self, school_id: str) -> date:
         return method.next_review(self.school(school_id).assessed_on, self.config.review_interval_months)
@@ -87,6 +153,7 @@ class District:
         """Validate and atomically write a school's file, then keep it in this district."""
         path = save_school(assessment, self.schools_dir, self.catalogue)
         self.schools = dict(sorted({**self.schools, assessment.school.id: assessment}.items()))
+        self.migrations.pop(assessment.school.id, None)
         return path
 
     def results(self, today: date | None = None) -> pd.DataFrame:
@@ -103,18 +170,21 @@ class District:
                     "school_name": assessment.school.name,
                     "school_kind": assessment.school.kind,
                     "risk_id": r.risk.id,
+                    "applicable": r.applicable,
                     "assessed": r.assessed,
                     "likelihood": r.likelihood,
-                    "severity": r.severity,
+                    "severity": r.severity if r.applicable else None,
+                    "severity_raised": r.severity_source != "catalogue" if r.applicable else False,
                     "inherent_level": r.inherent_level,
-                    "measures_in_place": list(r.entry.measures_in_place) if r.entry else [],
-                    "measures_planned": [p.measure for p in r.entry.measures_planned] if r.entry else [],
+                    "measures_in_place": r.entry.measure_ids if r.assessed else [],
+                    "measures_partial": [m for m, part in r.entry.in_place() if part] if r.assessed else [],
+                    "measures_planned": [p.measure for p in r.entry.measures_planned] if r.assessed else [],
                     "residual_likelihood": r.residual_likelihood,
                     "residual_severity": r.residual_severity,
                     "residual_level": r.residual_level,
                     "overridden": r.overridden,
                     "prior_consultation": r.prior_consultation,
-                    "reason": r.entry.reason if r.entry else None,
+                    "reason": r.entry.reason if r.assessed else None,
                     "assessed_on": assessment.assessed_on,
                     "next_review": next_review,
                     "review_overdue": next_review < today,
@@ -141,17 +211,22 @@ class District:
             "assessed_on": grouped["assessed_on"].first(),
             "next_review": grouped["next_review"].first(),
             "review_overdue": grouped["review_overdue"].first(),
-            "open": grouped["assessed"].apply(lambda s: int((~s).sum())),
+            "open": grouped.apply(lambda g: int((g["applicable"] & ~g["assessed"]).sum()), include_groups=False),
+            "not_applicable": grouped["applicable"].apply(lambda s: int((~s).sum())),
             **{f"residual_{level}": counts[level] for level in RISK_LEVELS},
             "prior_consultation": grouped["prior_consultation"].any(),
         })
+        statuses = {school_id: self.status(school_id) for school_id in self.schools}
+        frame["status"] = pd.Categorical([statuses[i].step for i in frame.index], categories=STEPS, ordered=True)
+        frame["blockers"] = [statuses[i].blockers_text(self.config.language) for i in frame.index]
         frame.index.name = "school_id"
         return frame
 
 
 RESULT_COLUMNS = [
-    "school_id", "school_name", "school_kind", "risk_id", "assessed", "likelihood", "severity", "inherent_level",
-    "measures_in_place", "measures_planned", "residual_likelihood", "residual_severity", "residual_level",
+    "school_id", "school_name", "school_kind", "risk_id", "applicable", "assessed", "likelihood", "severity",
+    "severity_raised", "inherent_level", "measures_in_place", "measures_partial", "measures_planned",
+    "residual_likelihood", "residual_severity", "residual_level",
     "overridden", "prior_consultation", "reason", "assessed_on", "next_review", "review_overdue",
 ]
 
@@ -189,7 +264,10 @@ def read_district(path: str | Path, only: Iterable[str] | None = None) -> tuple[
     catalogue, matrix = _catalogue_and_matrix(path, config, str(config_file), problems)
     district_problems = bool(problems)
     schools: dict[str, SchoolAssessment] = {}
+    migrations: dict[str, Migrated] = {}
     if catalogue is not None:
+        problems += config_problems(config, catalogue, str(config_file))
+        district_problems = bool(problems)
         files = _school_files(path / SCHOOLS_DIR, problems)
         if only is not None:
             wanted = set(only)
@@ -197,13 +275,31 @@ def read_district(path: str | Path, only: Iterable[str] | None = None) -> tuple[
                 raise UnknownIdError("school", school_id, [f.stem for f in files])
             files = [f for f in files if f.stem in wanted]
         for school_file in files:
-            assessment, school_problems = read_school(school_file, catalogue)
-            problems += school_problems
+            assessment, school_problems, migrated = read_school_file(school_file, catalogue)
+            problems += school_problems + council_problems(config, assessment, school_file)
             if assessment is not None:
                 schools[assessment.school.id] = assessment
+                if migrated:
+                    migrations[assessment.school.id] = migrated
     if district_problems:
         raise ValidationError(problems)
-    return District(path, config, catalogue, matrix, dict(sorted(schools.items()))), problems
+    return District(path, config, catalogue, matrix, dict(sorted(schools.items())), migrations), problems
+
+
+def council_problems(config: DistrictConfig, assessment: SchoolAssessment | None, file: Path) -> list[Problem]:
+    """Views recorded for councils the district does not name."""
+    if assessment is None:
+        return []
+    known = [c.id for c in config.council_list()]
+    return [Problem(str(file), f"dsfa.views.{council}", council, f"unknown council; allowed: {', '.join(known)}")
+            for council in assessment.dsfa.views if council not in known]
+
+
+def config_problems(config: DistrictConfig, catalogue: Catalogue, file: str) -> list[Problem]:
+    """Threshold answers of district.yaml for criteria the catalogue does not have."""
+    known = [c.id for c in catalogue.threshold_criteria]
+    return [Problem(file, f"threshold.{criterion}", criterion, f"unknown threshold criterion; allowed: {', '.join(known)}")
+            for criterion in config.threshold if criterion not in known]
 
 
 def _catalogue_and_matrix(

@@ -113,25 +113,25 @@ def assessment_gaps(district: District, problems: Sequence[Problem], today: date
 def what_if(district: District) -> pd.DataFrame:
     """Per catalogue measure: schools that would still have a high residual risk if every school put it in place.
 
-    Only the risks the measure lowers change; an explicit override stays as the school set it.
+    Only the risks the measure lowers change; residual values the controller set stay as the school set them.
     """
     import pandas as pd
 
     cat, matrix = district.catalogue, district.matrix
-    # Each entry is assessed once; a measure re-assesses only the entries it would change.
+    # Each assessed risk is taken once from the district's results; a measure re-assesses only what it would change.
     assessed = [
-        [(risk, entry, assess_risk(risk, entry, cat, matrix).prior_consultation)
-         for risk, entry in ((cat.risk(risk_id), entry) for risk_id, entry in assessment.risks.items())]
-        for assessment in district.schools.values()
+        [(r, district.school(school_id)) for r in district.evaluate(school_id) if r.assessed]
+        for school_id in district.schools
     ]
 
     def schools_high(measure: Measure | None) -> int:
         count = 0
         for entries in assessed:
-            for risk, entry, high in entries:
-                if measure and measure.id not in entry.measures_in_place and measure.effect_on(risk.id):
+            for r, school in entries:
+                high, entry = r.prior_consultation, r.entry
+                if measure and measure.id not in entry.measure_ids and measure.effect_on(r.risk.id):
                     entry = entry.model_copy(update={"measures_in_place": [*entry.measures_in_place, measure.id]})
-                    high = assess_risk(risk, entry, cat, matrix).prior_consultation
+                    high = assess_risk(r.risk, entry, cat, matrix, school).prior_consultation
                 if high:
                     count += 1
                     break

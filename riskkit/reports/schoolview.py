@@ -235,12 +235,12 @@ class SchoolView:
                       f'{self._position(r.residual_likelihood, r.residual_severity, r.residual_level)}</p>')
             facts.append(("likelihood", f"{entry.likelihood} {esc(matrix.level_name(entry.likelihood, lang))}. "
                                         f"{esc(entry.reason)}"))
-            facts.append(("measures_in_place", self._measure_list(entry.measures_in_place, risk.id)))
+            facts.append(("measures_in_place", self._measure_list(entry.measure_ids, risk.id)))
             planned = [self.t("planned_item", measure=cat.measure(p.measure).title[lang], owner=p.owner,
                               due=self.date(p.due)) + self._overdue(p.due) for p in entry.measures_planned]
             facts.append(("measures_planned", _list(planned) or self.t("none")))
-            if entry.override:
-                o = entry.override
+            if r.override:
+                o = r.override
                 facts.append(("override", self.t("override_value", l=o.likelihood, s=o.severity, reason=o.reason)))
         facts.append(("source", esc(document)))
         items = "".join(f"<dt>{self.t(k)}</dt><dd>{v}</dd>" for k, v in facts)

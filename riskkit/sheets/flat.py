@@ -55,9 +55,9 @@ def school_rows(assessment: SchoolAssessment, catalogue: Catalogue, slots: int) 
         row: dict[str, Any] = {**head, "risk_id": risk.id}
         row.update(dict.fromkeys(input_columns(slots)[len(head) + 1 :]))
         if entry:
-            row.update(likelihood=entry.likelihood, reason=entry.reason, measures_in_place=list(entry.measures_in_place))
-            if entry.override:
-                row.update({f"override_{f}": getattr(entry.override, f) for f in OVERRIDE_FIELDS})
+            row.update(likelihood=entry.likelihood, reason=entry.reason, measures_in_place=entry.measure_ids)
+            if override := assessment.dsfa.decision.residual.get(risk.id):
+                row.update({f"override_{f}": getattr(override, f) for f in OVERRIDE_FIELDS})
             for number, planned in enumerate(entry.measures_planned, start=1):
                 row.update({planned_column(number, f): getattr(planned, f) for f in PLANNED_FIELDS})
         rows.append(row)

@@ -276,7 +276,7 @@ class _Builder:
                 target = target.setdefault(part, {})
             target[path[-1]] = value.isoformat() if isinstance(value, date) else value
 
-    def risk_entry(self, raw: RawRisk, risk_id: str) -> dict[str, Any]:
+    def risk_entry(self, raw: RawRisk, risk_id: str, data: dict[str, Any]) -> dict[str, Any]:
         base: list[str | int] = ["risks", risk_id]
         entry: dict[str, Any] = {}
         self.origin[key_path(base)] = raw.risk.where
@@ -288,11 +288,13 @@ class _Builder:
             self.parse(cell, [*base, "measures_in_place", i], self.ident) for i, cell in enumerate(raw.in_place)
         ]
         overrides = [raw.fields.get(f"override_{f}", Cell(None, raw.risk.where)) for f in OVERRIDE_FIELDS]
-        if any(c.value is not None for c in overrides):
-            self.origin[key_path([*base, "override"])] = _first(overrides).where
-            parsed = {f: self.parse(c, [*base, "override", f], p)
+        if any(c.value is not None for c in overrides):  # the controller's residual values (dsfa.decision.residual)
+            residual: list[str | int] = ["dsfa", "decision", "residual", risk_id]
+            self.origin[key_path(residual)] = _first(overrides).where
+            parsed = {f: self.parse(c, [*residual, f], p)
                       for f, c, p in zip(OVERRIDE_FIELDS, overrides, (self.level, self.level, self.text))}
-            entry["override"] = {f: v for f, v in parsed.items() if v is not None}
+            decision = data.setdefault("dsfa", {}).setdefault("decision", {})
+            decision.setdefault("residual", {})[risk_id] = {f: v for f, v in parsed.items() if v is not None}
         planned = []
         parsers = {"measure": self.ident, "owner": self.text, "due": self.day, "note": self.text}
         for i, cells in enumerate(raw.planned):
@@ -317,7 +319,7 @@ class _Builder:
             if risk_id in seen:
                 self.problem(risk.risk, f"risk {risk_id} is listed twice for this school (also {seen[risk_id]})")
             elif risk.filled:
-                data["risks"][risk_id] = self.risk_entry(risk, risk_id)
+                data["risks"][risk_id] = self.risk_entry(risk, risk_id, data)
             seen[risk_id] = risk.risk.where
         found = reference_problems(data, self.district.catalogue, self.file)
         try:

@@ -223,11 +223,11 @@ def _risk_sheet(sheet: Worksheet, district: District, lang: Lang, school: School
         for col, measure in enumerate(cat.measures, start=first_measure):
             cell = sheet.cell(row, col)
             if measure.id in relevant:
-                _input(cell, yes if entry and measure.id in entry.measures_in_place else None)
+                _input(cell, yes if entry and measure.id in entry.measure_ids else None)
                 yes_cells.append(cell.coordinate)
             else:
                 _read_only(cell, None, fill=DARK_GREY)
-        override = entry.override if entry else None
+        override = school.dsfa.decision.residual.get(risk.id) if entry and school else None
         _input(sheet.cell(row, first_override), level(override.likelihood) if override else None)
         _input(sheet.cell(row, first_override + 1), level(override.severity) if override else None)
         _input(sheet.cell(row, first_override + 2), override.reason if override else None)
