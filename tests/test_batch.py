@@ -107,7 +107,7 @@ def test_manifest_and_index(sample_run):
     district, out, result, _ = sample_run
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["riskkit_version"], manifest["catalogue"], manifest["district"]) == (
-        riskkit.__version__, "school-platform@1.0.0", "sample-district")
+        riskkit.__version__, "school-platform@1.1.0", "sample-district")
     assert manifest["formats"] == ["html", "pdf"] and manifest["interrupted"] is False
     school = manifest["reports"]["gs-kleeblatt"]
     assert set(school["inputs"]) == {"district.yaml", "schools/gs-kleeblatt.yaml", "notebook:school_report.ipynb",

@@ -25,7 +25,7 @@ def test_validate_prints_a_summary_per_school(run):
     result = run("validate", SAMPLE, "--today", "2026-11-23")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "Landkreis Musterau (fiktiv): 12 Schulen, Katalog school-platform@1.0.0, Methode dsk-kp18"
+    assert lines[0] == "Landkreis Musterau (fiktiv): 12 Schulen, Katalog school-platform@1.1.0, Methode dsk-kp18"
     row = next(line for line in lines if line.startswith("rs-an-der-aue "))
     assert row.endswith("nein    2026-06-10 (überfällig)")
     row = next(line for line in lines if line.startswith("gs-kleeblatt "))

@@ -139,9 +139,12 @@ def test_planned_measures_and_override(form, district_dir):
     form.inputs[f"{IT}.override.reason"].value = "Externe Prüfung 2026"
     assert "(selbst festgelegt)" in form._status_lines["identity-theft"].value
     assert form.save() == school_file(district_dir)
-    saved = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))["risks"]["identity-theft"]
+    saved_file = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))
+    saved = saved_file["risks"]["identity-theft"]
     assert saved["measures_planned"] == [{"measure": "two-factor-auth", "owner": "Frau Brandstätter", "due": "2027-03-01"}]
-    assert saved["override"] == {"likelihood": 1, "severity": 2, "reason": "Externe Prüfung 2026"}
+    # the controller's residual values are part of its decision (issue 13)
+    assert saved_file["dsfa"]["decision"]["residual"]["identity-theft"] == {
+        "likelihood": 1, "severity": 2, "reason": "Externe Prüfung 2026"}
 
 
 def test_removing_a_planned_measure_renumbers_the_rows(form):
@@ -243,7 +246,7 @@ def test_new_school(form, district_dir):
         "school": {"id": "gs-neustadt", "name": "Grundschule Neustadt", "kind": "primary"},
         "assessed_on": "2026-11-23",
         "assessed_by": "Herr Neumann (Schulleitung)",
-        "catalogue_version": "1.0.0",
+        "catalogue_version": "1.1.0",
         "risks": {"profiling": {"likelihood": 3, "reason": "Noch offen"}},
     }
     assert form.school_menu.value == "gs-neustadt"

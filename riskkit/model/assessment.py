@@ -386,7 +386,7 @@ def read_school_file(
     path = Path(path)
     data, problems = read_yaml(path)
     if problems:
-        return None, problems
+        return None, problems, None
     original = data.get("catalogue_version") if isinstance(data, dict) else None
     data, changes = migrate(data, catalogue)
     migrated = Migrated(original, tuple(changes)) if changes else None

@@ -30,7 +30,8 @@ def version_key(version: str | None) -> tuple[int, ...]:
 
 
 def needs_migration(data: Any, catalogue: Catalogue) -> bool:
-    if not isinstance(data, dict):
+    """A file naming an older catalogue version (a file naming none is read as assessed against the current one)."""
+    if not isinstance(data, dict) or not data.get("catalogue_version"):
         return False
     return version_key(data.get("catalogue_version")) < version_key(catalogue.version)
 
