@@ -325,4 +325,4 @@ def test_a_district_names_its_councils_and_school_kinds(cat):
     assert [c.title["de"] for c in CONFIG.council_list()] == ["Elternvertretung", "Schülervertretung",
                                                               "Personalvertretung"]
     assert config.kind_name("vocational", "de") == "Berufsbildende Schule"
-    assert CONFIG.kind_name("vocational", "de") == "Berufskolleg"
+    assert CONFIG.kind_name("vocational", "de") == "berufsbildende Schule"

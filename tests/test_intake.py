@@ -170,7 +170,7 @@ gs-neu;Andere Schule;Gymnasiun;2026-13-01;Anna Berg;no-such-risk;2;Grund;
 gs-neu;Grundschule Neu;Gymnasiun;2026-13-01;Anna Berg;profiling;2;Grund;
 """
     allowed_kinds = ("primary (Grundschule), secondary (Haupt-/Realschule), grammar (Gymnasium), comprehensive "
-                     "(Gesamtschule), special-needs (Förderschule), vocational (Berufskolleg), other (sonstige Schule)")
+                     "(Gesamtschule), special-needs (Förderschule), vocational (berufsbildende Schule), other (sonstige Schule)")
     assert refused(district_dir, write(tmp_path, "neu.csv", text)) == [
         "row 4, column school_name: differs from row 2, column school_name ('Grundschule Neu'); a school's details"
         " must be the same on all its rows (got 'Andere Schule')",

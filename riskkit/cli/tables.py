@@ -12,7 +12,7 @@ from ..model.i18n import Lang, label
 def district_summary(district: District, lang: Lang, today: date) -> str:
     """A grid of residual levels (schools x risks), the Art. 36 flag and review dates, then what needs action."""
     cat = district.catalogue
-    codes = {level: label(f"code.{level}", lang) for level in ("low", "medium", "high", "open")}
+    codes = {level: label(f"code.{level}", lang) for level in ("low", "medium", "high", "open", "na")}
     head = (
         f"{district.config.name}: {len(district.schools)} {label('summary.schools', lang)}, "
         f"{label('summary.catalogue', lang)} {cat.ref}, {label('summary.matrix', lang)} {district.matrix.id}"
@@ -30,14 +30,14 @@ def district_summary(district: District, lang: Lang, today: date) -> str:
     ]
     summary = district.summary(today)
     for school_id in district.schools:
-        cells = [codes[r.residual_level or "open"] for r in district.evaluate(school_id)]
+        cells = [codes[r.residual_level or ("open" if r.applicable else "na")] for r in district.evaluate(school_id)]
         row = summary.loc[school_id]
         flag = label("yes" if row["prior_consultation"] else "no", lang)
         review = f"{row['next_review']:%Y-%m-%d}" + (f" ({label('overdue', lang)})" if row["review_overdue"] else "")
         lines.append(f"{school_id:<{width}}" + " ".join(f"{c:<3}" for c in cells) + f"  {flag:<7} {review}")
     lines += ["", f"{label('summary.legend', lang)}: " + ", ".join(
         f"{codes[level]} = {district.matrix.risk_level_name(level, lang)}" for level in ("low", "medium", "high")
-    ) + f", {codes['open']} = {label('open', lang)}"]
+    ) + f", {codes['open']} = {label('open', lang)}, {codes['na']} = {label('not_applicable', lang)}"]
     lines += [f"  {n} {risk.id}: {risk.title[lang]}" for n, risk in zip(numbers, cat.risks)]
     needed = summary.index[summary["prior_consultation"]]
     overdue = summary.index[summary["review_overdue"]]
@@ -47,7 +47,13 @@ def district_summary(district: District, lang: Lang, today: date) -> str:
         f"{label('summary.needed', lang)}: {len(needed)}/{len(summary)} " + _names(needed, lang),
         f"{label('summary.overdue', lang)}: {len(overdue)} " + _names(overdue, lang),
         f"{label('summary.incomplete', lang)}: {len(incomplete)} " + _names(incomplete, lang),
+        "",
+        f"{label('summary.status', lang)}:",
     ]
+    for school_id in district.schools:
+        status = district.status(school_id)
+        blockers = status.blockers_text(lang)
+        lines.append(f"  {school_id:<{width}}{status.text(lang)}" + (f" – {blockers}" if blockers else ""))
     return "\n".join(lines)
 
 

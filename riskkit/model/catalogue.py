@@ -114,10 +114,15 @@ class DefaultAnswer(_Model):
     source: NonEmptyStr
 
 
-class Question(Entry):
-    """A question on necessity and proportionality or on data subjects' rights (Art. 35(7)(b))."""
+QuestionPart = Literal["lawfulness", "principles", "rights", "necessity"]
+QUESTION_PARTS: tuple[QuestionPart, ...] = ("lawfulness", "principles", "rights", "necessity")
 
-    part: Literal["necessity", "rights"]
+
+class Question(Entry):
+    """A question of Art. 35(7)(b) in the part of the EDPB template it belongs to: lawfulness, the principles of
+    Art. 5(1) and data protection by design, data subjects' rights (with processors and transfers), necessity."""
+
+    part: QuestionPart
     guidance: Text
     reference: Text
     default: DefaultAnswer | None = None

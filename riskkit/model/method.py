@@ -30,6 +30,7 @@ class Matrix(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     title: Text
+    note: Text | None = None
     levels: FourLevels
     likelihood_guidance: FourLevels
     severity_guidance: FourLevels
@@ -80,7 +81,7 @@ def load_matrix(path: Path | None = None) -> Matrix:
 
 @cache
 def default_matrix() -> Matrix:
-    """The DSK short paper no. 18 default matrix."""
+    """The default matrix: the staircase based on DSK short paper no. 18 (see its `note`)."""
     source = resources.files("riskkit") / "data" / "matrices" / "dsk-kp18.yaml"
     data, problems = parse_yaml(source.read_text(encoding="utf-8"), str(source))
     return _build_matrix(data, str(source), problems)
@@ -114,5 +115,6 @@ def residual(
 
 
 def next_review(assessed_on: date, interval_months: int) -> date:
-    """The date by which an assessment must be reviewed (Art. 35(11); schools review yearly)."""
+    """The review date by the district's policy (`review_interval_months`). The GDPR asks for a review when the risk
+    changes (Art. 35(11)); a fixed interval is the district's rule, not a legal deadline."""
     return assessed_on + relativedelta(months=interval_months)
