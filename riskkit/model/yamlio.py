@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -35,10 +36,13 @@ class StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's 
         return super().construct_mapping(node, deep)
 
 
+BOOL_TAG = "tag:yaml.org,2002:bool"
+# Dates stay text; only true/false are booleans (YAML 1.2): `on:`, `yes`, `no` stay text, as a school writes them.
 StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != TIMESTAMP_TAG]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (TIMESTAMP_TAG, BOOL_TAG)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+StrictLoader.add_implicit_resolver(BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def parse_yaml(text: str, name: str) -> tuple[Any, list[Problem]]:

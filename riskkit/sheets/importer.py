@@ -44,7 +44,10 @@ def canonical(assessment: SchoolAssessment, catalogue: Catalogue) -> dict[str, A
     order = {m.id: i for i, m in enumerate(catalogue.measures)}
     for entry in data.get("risks", {}).values():
         if "measures_in_place" in entry:
-            entry["measures_in_place"] = sorted(entry["measures_in_place"], key=lambda m: order.get(m, len(order)))
+            entry["measures_in_place"] = sorted(
+                entry["measures_in_place"],
+                key=lambda m: order.get(m["measure"] if isinstance(m, dict) else m, len(order)),
+            )
     return data
 
 
@@ -74,6 +77,16 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def keep_unsheeted(old: SchoolAssessment, new: SchoolAssessment) -> SchoolAssessment:
+    """An update from a sheet keeps what the sheet does not carry: the platform block and the DSFA's parts other
+    than the controller's residual values (the sheet's override columns)."""
+    decision = old.dsfa.decision.model_copy(update={"residual": new.dsfa.decision.residual})
+    return new.model_copy(update={
+        "platform": new.platform or old.platform,
+        "dsfa": old.dsfa.model_copy(update={"decision": decision}),
+    })
+
+
 def plan_import(district: District, paths: list[Path]) -> tuple[list[Outcome], list[str], list[Problem]]:
     """Read the files and decide, per school, created / updated / unchanged; nothing is written."""
     intake = read_files(paths, district)
@@ -84,6 +97,7 @@ def plan_import(district: District, paths: list[Path]) -> tuple[list[Outcome], l
         if old is None:
             outcomes.append(Outcome(new, item.file, "created"))
             continue
+        new = keep_unsheeted(old, new)
         diff = changes(canonical(old, district.catalogue), canonical(new, district.catalogue))
         outcomes.append(Outcome(new, item.file, "updated" if diff else "unchanged", diff))
     return outcomes, intake.rejected, intake.problems
