@@ -84,6 +84,7 @@ def browser_side(district_dir: Path) -> None:
             print(f"Voilà page with the form shown after {time.perf_counter() - started:.1f} s")
             page.select_option(".rk-school-menu select", label="Grundschule Kleeblatt Birkenfeld (gs-kleeblatt)")
             page.wait_for_selector(".rk-summary table", timeout=120_000)
+            page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=120_000)  # the matrix is drawn
             # One edit: click an input, then wait until plotly has redrawn the markers (the SVG of the scatter
             # layer changed) and the browser has painted that frame.
             edit = """async ([selector, index]) => {

@@ -179,6 +179,13 @@ def edit_and_save(page: Page, district_dir: Path, shots: Path, name: str) -> Non
     page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(r"^4 groß")).check()
     wait_for_marker(page, INHERENT, "R2", (4, 3))
     wait_for_marker(page, RESIDUAL, "R2", (2, 3))
+    matrix = page.locator(".rk-live-matrix")  # named, with every marker in words, and no plotly tool bar
+    expect(matrix).to_have_attribute("role", "figure")
+    expect(matrix).to_have_attribute("aria-label", "Risikomatrix: jedes bewertete Risiko vor und nach den Maßnahmen")
+    expect(matrix.locator("li").filter(has_text=re.compile(
+        r"^R2: Identitätsdiebstahl, Ausgangsrisiko \(vor Maßnahmen\): hohes Risiko, Eintrittswahrscheinlichkeit 4, "
+        r"Schwere 3$"))).to_have_count(1)
+    assert page.locator(".js-plotly-plot .modebar-btn").count() == 0
     expect(page.get_by_text("● Ungespeicherte Änderungen")).to_be_visible()
     page.locator(IT + "-measures-in-place-minimal-master-data input[type=checkbox]").check()
     wait_for_marker(page, RESIDUAL, "R2", (2, 2))

@@ -31,7 +31,7 @@ def test_validate_prints_a_summary_per_school(run):
     row = next(line for line in lines if line.startswith("gs-kleeblatt "))
     assert row.split()[1:14].count("-") == 3
     assert "Vorherige Konsultation nötig: 4/12 (bbs-musterau, gs-sonnenhuegel, igs-musterau-nord, obs-wiesental)" in lines
-    assert "  R05 vc-recording: Aufzeichnung oder Weitergabe von Videokonferenzen" in lines
+    assert "  R5 vc-recording: Aufzeichnung oder Weitergabe von Videokonferenzen" in lines
 
 
 def test_validate_in_english(run):

@@ -114,7 +114,8 @@ def test_notebook_runs_in_a_kernel_in_english(module_district_dir, tmp_path):
         "<h2>Residual risk per school and risk</h2>", "<h2>Inherent risk per school and risk</h2>",
         "<h2>Spread of the estimated likelihood</h2>", "<h2>What if every school put a measure in place?</h2>",
         "Integrierte Gesamtschule Musterau-Nord (4)", '<a href="schools/rs-an-der-aue.pdf">PDF</a>',
-        'aria-label="Residual risk per school (rows) and risk (columns)"', "review overdue",
+        '<title id="heatmap-residual-svg-title">Residual risk per school (rows) and risk (columns)</title>',
+        'aria-labelledby="heatmap-residual-svg-title"', "review overdue",
     ):
         assert text in html
     assert html.count("<svg") == 3  # residual, inherent, spread

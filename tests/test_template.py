@@ -39,7 +39,7 @@ def test_template_has_german_sheets_and_headers(blank):
     assert header[-3:] == ["Restrisiko abweichend: Eintrittswahrscheinlichkeit", "Restrisiko abweichend: Schwere",
                            "Restrisiko abweichend: Begründung"]
     assert len(header) == 7 + 24 + 3
-    assert [c.value for c in risks[6]][:4] == ["R05", "vc-recording", "Aufzeichnung oder Weitergabe von Videokonferenzen", "4 groß"]
+    assert [c.value for c in risks[6]][:4] == ["R5", "vc-recording", "Aufzeichnung oder Weitergabe von Videokonferenzen", "4 groß"]
     assert risks.max_row == 14
     assert [c.value for c in book["Schule"]["A"]] == ["Angabe", "Schul-ID", "Name der Schule", "Schulform", "Bewertet am",
                                                       "Bewertet von", "Katalogversion"]

@@ -31,7 +31,7 @@ def school_file(district_dir: Path, school_id: str = "gs-kleeblatt") -> Path:
 
 
 def trace(form: CaptureForm, name: str):
-    return next(t for t in form.figure.data if t.name == name)
+    return next(t for t in form.figure.to_figure().data if t.name == name)
 
 
 def position(form: CaptureForm, name: str, number: str) -> tuple[float, float]:
@@ -256,8 +256,8 @@ def test_new_school(form, district_dir):
 
 def test_live_matrix_draws_every_cell_once_and_explains_its_symbols_in_html(form):
     form.school_menu.value = "gs-kleeblatt"
-    assert form.figure.layout.showlegend is False
-    fills = [t for t in form.figure.data if t.fill == "toself"]
+    assert form.figure.to_figure().layout.showlegend is False
+    fills = [t for t in form.figure.to_figure().data if t.fill == "toself"]
     assert [t.fillcolor for t in fills] == list(LEVEL_FILL.values())
     corners = [(x, y) for t in fills for x, y in zip(t.x, t.y) if x is not None]
     assert len(corners) == 16 * 5 and len(set(corners)) == 25  # 16 closed squares on a 5 x 5 grid of corners
@@ -280,11 +280,13 @@ def test_language_switch_keeps_the_draft(form):
     assert form.inputs[f"{IT}.likelihood"].options[4] == (
         "4 major: Almost certain; incidents happen regularly or are possible without any effort.", 4)
     assert "Unsaved changes" in form.dirty_marker.value
-    assert form.figure.layout.xaxis.title.text == "likelihood"
-    assert [t.name for t in form.figure.data] == [
+    assert form.figure.to_figure().layout.xaxis.title.text == "likelihood"
+    assert [t.name for t in form.figure.to_figure().data] == [
         "low risk", "medium risk", "high risk", "levels",
         "effect of the measures", "inherent risk (before measures)", "residual risk (after measures)", "risk unchanged by measures"]
-    assert form.figure._config["showSendToCloud"] is False
+    assert form.figure.spec["config"]["showSendToCloud"] is False
+    assert form.figure.spec["config"]["displayModeBar"] is False  # no tool bar over the live matrix
+    assert form.figure.label == "Risk matrix: every assessed risk before and after the measures"
 
 
 def test_an_invalid_school_file_is_reported_in_words(district_dir):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from ..capture.app import DEFAULT_IDLE_SECONDS, DEFAULT_PORT
+
 LANG = click.Choice(["de", "en"])
 DISTRICT_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -127,8 +129,8 @@ def report(district_dir: Path, school_id: str, lang: str | None, formats: list[s
 
 @main.command()
 @click.argument("district_dir", type=DISTRICT_DIR)
-@click.option("--port", type=click.IntRange(1, 65535), default=8866, show_default=True, help="Port on 127.0.0.1.")
-@click.option("--idle-timeout", type=click.IntRange(min=10), default=600, show_default=True,
+@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--idle-timeout", type=click.IntRange(min=10), default=DEFAULT_IDLE_SECONDS, show_default=True,
               help="Seconds after which a closed tab's kernel is shut down.")
 def capture(district_dir: Path, port: int, idle_timeout: int) -> None:
     """Serve the capture form as a Voilà app on 127.0.0.1 and print its URL (with a token); Ctrl-C stops it."""

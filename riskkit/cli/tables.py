@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from ..figures.markup import effect_text, risk_numbers
 from ..model.catalogue import Catalogue
 from ..model.district import District
 from ..model.i18n import Lang, label
@@ -20,12 +21,12 @@ def district_summary(district: District, lang: Lang, today: date) -> str:
     if not district.schools:
         return f"{head}\n{label('no_schools', lang)}"
     width = max(len(s) for s in district.schools) + 2
-    numbers = [f"R{i:02d}" for i in range(1, len(cat.risks) + 1)]
+    numbers = list(risk_numbers(cat.risks).values())
     lines = [
         head,
         "",
         f"{label('summary.title', lang)}:",
-        f"{label('school', lang):<{width}}" + " ".join(numbers)
+        f"{label('school', lang):<{width}}" + " ".join(f"{n:<3}" for n in numbers)
         + f"  {label('summary.art36', lang):<7} {label('next_review', lang)}",
     ]
     summary = district.summary(today)
@@ -68,11 +69,6 @@ def catalogue_listing(cat: Catalogue, lang: Lang) -> str:
         lines.append(f"  {risk.id:<24} {risk.severity}  {risk.title[lang]}")
     lines += ["", f"{label('catalogue.measures', lang)}:"]
     for measure in cat.measures:
-        effects = ", ".join(
-            f"{e.risk}" + "".join(
-                f" -{n} {label(f'effect.{dim}', lang)}" for dim, n in (("likelihood", e.likelihood), ("severity", e.severity)) if n
-            )
-            for e in measure.effects
-        )
+        effects = ", ".join(f"{e.risk} {effect_text(e, lang)}" for e in measure.effects)
         lines.append(f"  {measure.id:<28} {measure.title[lang]}\n      {effects}")
     return "\n".join(lines)

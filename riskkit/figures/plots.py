@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from ..model.assessment import RiskResult
 from ..model.i18n import Lang, label
 from ..model.method import LEVELS, Matrix
+from .markup import risk_numbers
 
 # Colour-blind-safe fills that differ strongly in lightness; text colours keep >= 4.5:1 contrast on each fill.
 LEVEL_FILL = {"low": "#deebf7", "medium": "#fdae61", "high": "#b2182b"}
@@ -31,11 +32,6 @@ _PX_X, _PX_Y = 147, 112
 _HEAD = 11  # arrow head size in pixels
 # What risk_points' traces change with the results (plotly.js property paths); the rest is fixed per trace.
 LIVE_PROPERTIES = ("x", "y", "text", "textfont.size", "marker.size", "hovertext")
-
-
-def risk_numbers(results: Sequence[RiskResult]) -> dict[str, str]:
-    """Short labels R1, R2, ... in catalogue order, shown in the markers and the legend table."""
-    return {r.risk.id: f"R{i}" for i, r in enumerate(results, start=1)}
 
 
 def risk_matrix_figure(results: Sequence[RiskResult], matrix: Matrix, lang: Lang, title: str | None = None) -> go.Figure:
@@ -78,12 +74,37 @@ def matrix_layout(matrix: Matrix, lang: Lang, title: str | None = None, cells: b
     )
 
 
+def cell_traces(matrix: Matrix, lang: Lang) -> list[dict]:
+    """The coloured cells (one filled scatter trace per level) and the level written in each (a text trace), as
+    plotly.js dicts for a live figure to draw under the risk traces. Traces, not layout shapes and annotations, which
+    plotly.js redraws and re-checks on every marker move; scatter, not a heatmap, which plotly.js drops when markers
+    move without a full redraw."""
+    grid = {(l, s): matrix.classify(l, s) for s in LEVELS for l in LEVELS}
+    cells = []
+    for level, fill in LEVEL_FILL.items():
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for l, s in [cell for cell, at in grid.items() if at == level]:
+            xs += [l - 0.5, l + 0.5, l + 0.5, l - 0.5, l - 0.5, None]
+            ys += [s - 0.5, s - 0.5, s + 0.5, s + 0.5, s - 0.5, None]
+        cells.append(dict(type="scatter", x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill,
+                          line=dict(color="#ffffff", width=2), hoverinfo="skip", showlegend=False,
+                          name=matrix.risk_level_name(level, lang)))
+    names = dict(
+        type="scatter", x=[l for l, _ in grid], y=[s + 0.44 for _, s in grid], mode="text",
+        textposition="bottom center", text=[matrix.risk_level_name(level, lang) for level in grid.values()],
+        textfont=dict(size=11, color=[LEVEL_TEXT[level] for level in grid.values()]),
+        hoverinfo="skip", showlegend=False, name="levels",
+    )
+    return [*cells, names]
+
+
 def risk_points(results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> list[dict]:
     """Four scatter traces as plotly.js dicts, always in this order: the arrows from inherent to residual position,
     then the markers (inherent: white squares, residual: dark circles, unchanged: dark diamonds). Plain dicts, so a
     live figure can restyle with them without plotly.py's validation; arrows are a trace, not layout annotations, so
     a live figure redraws them as fast as the markers. `LIVE_PROPERTIES` are the parts that follow the results."""
-    numbers = risk_numbers(results)
+    numbers = risk_numbers(r.risk for r in results)
     assessed = [r for r in results if r.assessed]
     points: dict[str, list[tuple[str, RiskResult, tuple[int, int]]]] = {"inherent": [], "residual": [], "unchanged": []}
     for r in assessed:

@@ -20,7 +20,7 @@ from ..model.i18n import Lang, label
 from ..model.method import LEVELS, RISK_LEVELS
 from ..figures.plots import INK, LEVEL_FILL, LEVEL_TEXT, RESIDUAL_FILL
 from .schoolview import lang_and_day
-from ..figures.markup import Block, esc
+from ..figures.markup import Block, esc, level_chip, risk_numbers
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,11 +32,6 @@ FIGURE_CSS = "figure.overview{margin:0.5em 0 1em} figure.overview svg{display:bl
 _TILE = 26  # pixels per level tile in the schools x risks figure
 # An estimate this many levels or more away from the median of the district's schools is named as an outlier.
 OUTLIER_DISTANCE = 2
-
-
-def risk_codes(district: District) -> dict[str, str]:
-    """Short column labels R01, R02, ... in catalogue order (as `riskkit validate` prints them)."""
-    return {risk.id: f"R{i:02d}" for i, risk in enumerate(district.catalogue.risks, start=1)}
 
 
 def level_table(district: District, kind: Kind = "residual") -> pd.DataFrame:
@@ -160,7 +155,7 @@ def level_heatmap(district: District, lang: Lang, kind: Kind = "residual") -> go
     import plotly.graph_objects as go
 
     table = level_table(district, kind)
-    codes = risk_codes(district)
+    codes = risk_numbers(district.catalogue.risks)
     names = {school_id: district.schools[school_id].school.name for school_id in table.index}
     fig = go.Figure()
     for level in (*RISK_LEVELS, None):
@@ -198,7 +193,7 @@ def spread_figure(district: District, lang: Lang) -> go.Figure:
     import plotly.graph_objects as go
 
     spread = likelihood_spread(district)
-    codes = risk_codes(district)
+    codes = risk_numbers(district.catalogue.risks)
     xs, ys, counts = [], [], []
     for risk_id, row in spread.iterrows():
         for level in LEVELS:
@@ -258,7 +253,7 @@ class Overview:
 
     def __post_init__(self) -> None:
         self._names = {school_id: a.school.name for school_id, a in self.district.schools.items()}
-        self._codes = risk_codes(self.district)
+        self._codes = risk_numbers(self.district.catalogue.risks)
 
     def header(self) -> Block:
         """Title, district facts and the conclusion in one sentence."""
@@ -297,12 +292,12 @@ class Overview:
         return Block(
             f"<h2>{esc(label(f'overview.heatmap_{kind}', lang))}</h2>"
             f"<p>{esc(label(f'overview.heatmap_{kind}_text', lang))} {esc(label('summary.legend', lang))}: {esc(legend)}</p>"
-            + _figure(level_heatmap(self.district, lang, kind), label(f"overview.heatmap_{kind}_table", lang))
+            + _figure(level_heatmap(self.district, lang, kind), f"heatmap-{kind}-svg", label(f"overview.heatmap_{kind}_table", lang))
             + _table(label(f"overview.heatmap_{kind}_table", lang), head, rows, raw=True)
         )
 
     def risk_legend(self) -> Block:
-        """R01..Rn with each risk's title and severity."""
+        """R1..Rn with each risk's title and severity."""
         lang = self.lang
         rows = [
             [code, risk.title[lang], f"{risk.severity} {self.district.matrix.level_name(risk.severity, lang)}"]
@@ -344,7 +339,7 @@ class Overview:
         text = label("overview.spread_text", lang).format(distance=OUTLIER_DISTANCE)
         return Block(
             f"<h2>{esc(label('overview.spread_title', lang))}</h2><p>{esc(text)}</p>"
-            + _figure(spread_figure(self.district, lang), label("overview.spread_table", lang))
+            + _figure(spread_figure(self.district, lang), "spread-svg", label("overview.spread_table", lang))
             + _table(label("overview.spread_table", lang), head, rows, raw=True)
         )
 
@@ -444,16 +439,15 @@ def _relative(file: str, folder: Path) -> str:
 
 def _level_cell(level: str | None, district: District, lang: Lang) -> str:
     """The level's code, coloured by the report stylesheet's level classes, its name as a tooltip."""
-    name = _level_name(level, district, lang)
-    return f'<span class="level level-{level or "open"}" title="{esc(name)}">{esc(_level_code(level, lang))}</span>'
+    return level_chip(level, _level_code(level, lang), title=_level_name(level, district, lang))
 
 
-def _figure(fig: go.Figure, description: str) -> str:
-    """The figure as inline SVG (drawn by the offline browser), announced as an image described by the table below it."""
-    from .staticfig import figure_svg
+def _figure(fig: go.Figure, ident: str, name: str) -> str:
+    """The figure as inline SVG (drawn by the offline browser), an image named like the table below it, which
+    is its text alternative."""
+    from .staticfig import accessible_svg
 
-    svg = figure_svg(fig).replace("<svg ", f'<svg role="img" aria-label="{esc(description)}" ', 1)
-    return f'<figure class="overview">{svg}</figure>'
+    return f'<figure class="overview">{accessible_svg(fig, ident, name)}</figure>'
 
 
 def _table(caption: str, head: Iterable[str], rows: Iterable[Sequence[str]], *, raw: bool = False) -> str:

@@ -6,7 +6,6 @@ Every block is HTML built from data (labels, catalogue, matrix, the school's fil
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -18,8 +17,8 @@ from ..model.assessment import PlannedMeasure, RiskResult, SchoolAssessment
 from ..model.district import District, load_district
 from ..model.errors import RiskkitError
 from ..model.i18n import LANGUAGES, Lang, label
-from ..figures.plots import risk_matrix_figure, risk_numbers
-from ..figures.markup import Block, esc
+from ..figures.plots import risk_matrix_figure
+from ..figures.markup import Block, effect_text, esc, level_chip, risk_numbers
 
 LEVEL_ORDER = ("high", "medium", "low")
 
@@ -64,7 +63,7 @@ class SchoolView:
 
     @cached_property
     def numbers(self) -> dict[str, str]:
-        return risk_numbers(self.results)
+        return risk_numbers(r.risk for r in self.results)
 
     @cached_property
     def review(self) -> date:
@@ -80,7 +79,7 @@ class SchoolView:
     def level(self, level: str | None) -> str:
         """A level chip: colour plus the level's name written out."""
         name = self.district.matrix.risk_level_name(level, self.lang) if level else self.t("open")
-        return f'<span class="level level-{level or "open"}">{esc(name)}</span>'
+        return level_chip(level, name)
 
     def risk_ref(self, r: RiskResult) -> str:
         return f"{self.numbers[r.risk.id]} {esc(r.risk.title[self.lang])}"
@@ -173,17 +172,17 @@ class SchoolView:
 
     def heatmap(self) -> Block:
         """The risk matrix as inline SVG (drawn by the offline browser) with a text alternative and a table of positions."""
-        from .staticfig import figure_svg
+        from .staticfig import accessible_svg
 
         fig = risk_matrix_figure(self.results, self.district.matrix, self.lang)
         fig.update_layout(title_text="", margin_t=20, height=580)
         assessed = [r for r in self.results if r.assessed]
-        alt = self.t(
-            "matrix_alt", count=len(assessed),
+        alt = label("report.matrix_alt", self.lang).format(
+            count=len(assessed),
             inherent=self._count_words(Counter(r.inherent_level for r in assessed)),
             residual=self._count_words(Counter(r.residual_level for r in assessed)),
         )
-        svg = _accessible_svg(figure_svg(fig), self.t("matrix_title"), alt)
+        svg = accessible_svg(fig, "matrix-svg", label("report.matrix_title", self.lang), alt)
         rows = []
         for r in self.results:
             if r.assessed:
@@ -202,7 +201,7 @@ class SchoolView:
         html = (
             f'<section aria-labelledby="matrix"><h2 id="matrix">{self.t("matrix_title")}</h2>'
             f'<p>{self.t("matrix_intro", method=self.district.matrix.title[self.lang])}</p>'
-            f'<figure class="heatmap">{svg}<figcaption>{alt}</figcaption></figure>{table}</section>'
+            f'<figure class="heatmap">{svg}<figcaption>{esc(alt)}</figcaption></figure>{table}</section>'
         )
         return Block(html)
 
@@ -254,10 +253,7 @@ class SchoolView:
         items = []
         for measure_id in measure_ids:
             measure = self.district.catalogue.measure(measure_id)
-            effect = measure.effect_on(risk_id)
-            cuts = [f"−{n} {label(f'effect.{dim}', self.lang)}"
-                    for dim, n in (("likelihood", effect.likelihood), ("severity", effect.severity)) if n]
-            items.append(f"{esc(measure.title[self.lang])} ({esc(', '.join(cuts))})")
+            items.append(f"{esc(measure.title[self.lang])} ({esc(effect_text(measure.effect_on(risk_id), self.lang))})")
         return _list(items) or self.t("none")
 
     def _overdue(self, day: date) -> str:
@@ -307,17 +303,3 @@ class SchoolView:
 
 def _list(items: list[str]) -> str:
     return f'<ul class="plain">{"".join(f"<li>{i}</li>" for i in items)}</ul>' if items else ""
-
-
-_SVG_OPEN = re.compile(r"<svg\b[^>]*>")
-
-
-def _accessible_svg(svg: str, title: str, desc: str) -> str:
-    """Give the drawn SVG a role, a title and a description (the text alternative), and let CSS size it."""
-    match = _SVG_OPEN.search(svg)
-    if match is None:
-        raise RiskkitError("the risk matrix drawing is not an SVG image")
-    tag = re.sub(r'\s(width|height|style)="[^"]*"', "", match.group(0))
-    tag = tag.replace("<svg", '<svg role="img" aria-labelledby="matrix-svg-title matrix-svg-desc"', 1)
-    inner = f'<title id="matrix-svg-title">{title}</title><desc id="matrix-svg-desc">{desc}</desc>'
-    return svg[: match.start()] + tag + inner + svg[match.end():]

@@ -27,8 +27,10 @@ from .flat import (
 from ..model.i18n import LANGUAGES, Lang, label
 from ..model.method import LEVELS
 from .files import Table, read_table_file
-from .template import OVERRIDE_COLUMNS, PLANNED_COLUMNS, RISK_COLUMNS as TEMPLATE_RISK_COLUMNS
-from .template import column_label, sheet_name
+from .questionnaire import (
+    ANSWER_COLUMNS, OVERRIDE_COLUMNS, PLANNED_COLUMNS, PLANNED_REQUIRED, RISK_COLUMNS as TEMPLATE_RISK_COLUMNS,
+    column_label, sheet_name,
+)
 from ..model.yamlio import key_path, pydantic_problems
 
 SCHOOL_KEYS = {
@@ -484,12 +486,12 @@ class _Questionnaire:
                     elif _fold(_text(cell.value) or "") not in _NO:
                         self.problems.append(Problem(table.file, cell.where, cell.value,
                                                      f"not yes or no; allowed: {label('yes', self.lang)} or empty"))
-            fields = {k: cells[k] for k in ("likelihood", "reason", *OVERRIDE_COLUMNS) if k in cells}
+            fields = {k: cells[k] for k in (*ANSWER_COLUMNS, *OVERRIDE_COLUMNS) if k in cells}
             rows.append(RawRisk(cells.get("risk_id", Cell(None, table.where(number))), fields, in_place))
         return rows
 
     def planned_rows(self, table: Table, risks: dict[str | None, RawRisk]) -> None:
-        keys = self.keys(table, self.labels(PLANNED_COLUMNS), PLANNED_COLUMNS[:4])
+        keys = self.keys(table, self.labels(PLANNED_COLUMNS), PLANNED_REQUIRED)
         if keys is None:
             return
         risk_ids = _names([(r.id, r.id) for r in self.cat.risks] + [(r.id, r.title[lang]) for r in self.cat.risks for lang in LANGUAGES])

@@ -2,7 +2,7 @@
 
 Sheets: instructions, school details, one row per risk (severity read-only, likelihood from a drop-down, a yes
 column per measure that lowers the risk, an optional override), planned measures. Headers in German or English;
-`riskkit import` reads the filled file back (riskkit/intake.py).
+`riskkit import` reads the filled file back (intake.py); the columns of both are in questionnaire.py.
 """
 
 from __future__ import annotations
@@ -16,26 +16,17 @@ from ..model.district import District
 from .flat import SCHOOL_COLUMNS
 from ..model.i18n import Lang, label
 from ..model.method import LEVELS
+from ..figures.markup import risk_numbers
 from .files import ooxml_escape
+from .questionnaire import (
+    OVERRIDE_COLUMNS, PLANNED_COLUMNS, READ_ONLY_COLUMNS, RISK_COLUMNS, SHEETS, column_label, sheet_name,
+)
 from ..model.yamlio import write_atomic
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
-SHEETS = ("instructions", "school", "risks", "planned", "lists")
-RISK_COLUMNS = ("nr", "risk_id", "risk_title", "severity", "severity_reason", "likelihood", "reason")
-READ_ONLY_COLUMNS = ("nr", "risk_id", "risk_title", "severity", "severity_reason")
-OVERRIDE_COLUMNS = ("override_likelihood", "override_severity", "override_reason")
-PLANNED_COLUMNS = ("risk", "planned_measure", "planned_owner", "planned_due", "planned_note")
 GREY, DARK_GREY = "F2F2F2", "BFBFBF"  # black text on both: contrast 18.8:1 and 10.4:1
-
-
-def sheet_name(key: str, lang: Lang) -> str:
-    return label(f"sheet.name.{key}", lang)
-
-
-def column_label(key: str, lang: Lang) -> str:
-    return label(f"sheet.col.{key}", lang)
 
 
 def template_bytes(district: District, lang: Lang, school: SchoolAssessment | None = None) -> bytes:
@@ -207,18 +198,20 @@ def _risk_sheet(sheet: Worksheet, district: District, lang: Lang, school: School
     for col in range(first_measure, first_override):
         sheet.cell(1, col).alignment = Alignment(text_rotation=90, wrap_text=True, vertical="bottom")
     yes, level_cells, yes_cells = label("yes", lang), [], []
+    numbers = risk_numbers(cat.risks)
+    likelihood_col, reason_col = (RISK_COLUMNS.index(k) + 1 for k in ("likelihood", "reason"))
 
     def level(number: int | None) -> str | None:
         return matrix.level_name(number, lang) if number else None
 
     for row, risk in enumerate(cat.risks, start=2):
         entry = school.risks.get(risk.id) if school else None
-        given = [f"R{row - 1:02d}", risk.id, risk.title[lang], f"{risk.severity} {level(risk.severity)}",
-                 risk.severity_reason[lang]]
-        for col, value in enumerate(given, start=1):
-            _read_only(sheet.cell(row, col), value)
-        _input(sheet.cell(row, 6), level(entry.likelihood) if entry else None)
-        _input(sheet.cell(row, 7), entry.reason if entry else None)
+        given = dict(nr=numbers[risk.id], risk_id=risk.id, risk_title=risk.title[lang],
+                     severity=f"{risk.severity} {level(risk.severity)}", severity_reason=risk.severity_reason[lang])
+        for col, key in enumerate(READ_ONLY_COLUMNS, start=1):
+            _read_only(sheet.cell(row, col), given[key])
+        _input(sheet.cell(row, likelihood_col), level(entry.likelihood) if entry else None)
+        _input(sheet.cell(row, reason_col), entry.reason if entry else None)
         relevant = {m.id for m in cat.measures_for(risk.id)}
         for col, measure in enumerate(cat.measures, start=first_measure):
             cell = sheet.cell(row, col)
@@ -231,7 +224,7 @@ def _risk_sheet(sheet: Worksheet, district: District, lang: Lang, school: School
         _input(sheet.cell(row, first_override), level(override.likelihood) if override else None)
         _input(sheet.cell(row, first_override + 1), level(override.severity) if override else None)
         _input(sheet.cell(row, first_override + 2), override.reason if override else None)
-        level_cells += [f"F{row}", *(f"{get_column_letter(first_override + i)}{row}" for i in (0, 1))]
+        level_cells += [f"{get_column_letter(col)}{row}" for col in (likelihood_col, first_override, first_override + 1)]
     _validation(sheet, lists["levels"], level_cells)
     _validation(sheet, lists["yes"], yes_cells)
     widths = {1: 6, 2: 22, 3: 34, 4: 16, 5: 50, 6: 18, 7: 60}

@@ -1,0 +1,32 @@
+"""The capture form's question bar: one question at a time, with a button that goes on and one that cancels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as w
+
+from ..figures.markup import esc
+
+
+class Question(w.HBox):
+    """Empty until `ask`; answering closes the question's widgets and, for "yes", runs the action."""
+
+    def ask(self, question: str, yes: str, cancel: str, action: Callable[[], None]) -> None:
+        """Show `question` (plain text) with a `yes` button that runs `action` and a `cancel` button."""
+        go_on = w.Button(description=yes, button_style="warning", layout=w.Layout(width="auto"))
+        stop = w.Button(description=cancel)
+        message = w.HTML(f"<b>{esc(question)}</b>", layout=w.Layout(width="100%"))
+
+        def answer(run: bool) -> None:
+            for child in self.children:
+                child.close()
+            self.children = []
+            if run:
+                action()
+
+        go_on.on_click(lambda _: answer(True))
+        stop.on_click(lambda _: answer(False))
+        self.children = [message, go_on, stop]
+        self.layout = w.Layout(flex_flow="row wrap", border="2px solid #8a3b00", padding="6px")
+        self.add_class("rk-row")

@@ -1,0 +1,109 @@
+"""The capture form's field registry: every input with its caption as a real <label>, its problem area and its edit
+wired to the draft, keyed like the school file (`risks.profiling.likelihood`); plus the small layout helpers the
+form's pieces share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import ipywidgets as w
+
+from ..figures.markup import esc
+from ..model.i18n import Lang, label
+
+CHOOSE = ""  # the value of a menu's "please choose" entry (a None value would show an empty menu)
+
+
+def css_class(key: str) -> str:
+    """A CSS class naming a field (`rk-risks-profiling-reason`), so a browser test can find it."""
+    return "rk-" + re.sub(r"[^a-z0-9-]+", "-", key.lower()).strip("-")
+
+
+def row(children: list[w.Widget], **layout: str) -> w.HBox:
+    """A row that wraps when narrow, with a gap between its items."""
+    box = w.HBox(children, layout=w.Layout(**{"flex_flow": "row wrap", **layout}))
+    box.add_class("rk-row")
+    return box
+
+
+def section(title: str | None, children: list[w.Widget]) -> w.VBox:
+    """An indented part of a risk card, with a bold title if given."""
+    box = w.VBox([w.HTML(f"<b>{esc(title)}</b>"), *children] if title else children)
+    box.add_class("rk-sub")
+    return box
+
+
+def close(widget: w.Widget, keep: w.Widget | None = None) -> None:
+    """Close a widget and all inside it except `keep` (ipywidgets' close_all would close every widget in the kernel)."""
+    if widget is keep:
+        return
+    for child in getattr(widget, "children", ()):
+        close(child, keep)
+    widget.close()
+
+
+class Fields:
+    """The inputs, their problem areas and captions, and the add/remove buttons of one rendering of the form.
+    `on_edit(key)` runs after a user's edit has reached the draft."""
+
+    def __init__(self, lang: Lang, on_edit: Callable[[str], None]):
+        self.lang: Lang = lang
+        self.inputs: dict[str, w.ValueWidget] = {}
+        self.errors: dict[str, w.HTML] = {}
+        self.captions: dict[str, str] = {}
+        self.buttons: dict[str, w.Button] = {}  # add/remove planned measures, keyed like their rows
+        self.quiet = False
+        self._on_edit = on_edit
+
+    def t(self, key: str, **values: Any) -> str:
+        """A label in the form's language, with `{placeholders}` filled."""
+        text = label(key, self.lang)
+        return text.format(**values) if values else text
+
+    def menu(self, options: list[tuple[str, Any]], value: Any, **kwargs: Any) -> w.Dropdown:
+        """A drop-down menu that starts with "please choose" (read back as None)."""
+        return w.Dropdown(options=[(self.t("form.choose"), CHOOSE), *options],
+                          value=CHOOSE if value is None else value, **kwargs)
+
+    def field(self, key: str, widget: w.ValueWidget, caption: str, setter: Callable[[Any], None]) -> w.VBox:
+        """An input with its caption as a real <label>, its problem area below, and its edit wired to the draft."""
+        widget.description = caption
+        widget.style.description_width = "initial"
+        widget.add_class("rk-stacked")
+        widget.add_class(css_class(key))
+        widget.layout.width = widget.layout.width or "100%"
+        self.inputs[key] = widget
+        self.captions[key] = caption
+        error = self.errors[key] = w.HTML()
+        error.add_class("rk-error")
+        widget.observe(lambda change: self._edit(key, setter, change["new"]), "value")
+        return w.VBox([widget, error], layout=w.Layout(width=widget.layout.width))
+
+    def forget(self, prefix: str) -> None:
+        """Drop the fields and buttons whose keys start with `prefix` (rows about to be rebuilt)."""
+        for registry in (self.inputs, self.errors, self.captions, self.buttons):
+            for key in [k for k in registry if k.startswith(prefix)]:
+                del registry[key]
+
+    def clear_errors(self) -> None:
+        for error in self.errors.values():
+            error.value = ""
+
+    @contextmanager
+    def quietly(self) -> Iterator[None]:
+        """Set widget values without treating them as the user's edits."""
+        self.quiet = True
+        try:
+            yield
+        finally:
+            self.quiet = False
+
+    def _edit(self, key: str, setter: Callable[[Any], None], value: Any) -> None:
+        if self.quiet:
+            return
+        setter(value)
+        self.errors[key].value = ""
+        self._on_edit(key)

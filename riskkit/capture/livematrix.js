@@ -1,0 +1,55 @@
+// The live risk matrix (riskkit/capture/livematrix.py). `Plotly` is the plotly.js of the plotly package, which
+// livematrix.py puts before this code in the same module: nothing is loaded from anywhere else.
+
+const STILL = { transition: { duration: 0 }, frame: { duration: 0, redraw: false } };
+
+/** The text alternative: one line per marker, `R2: <title>, <kind>: <level>, likelihood 4, severity 3`. */
+function describe(list, traces) {
+  const items = traces.flatMap((trace) =>
+    (trace.text || []).map((number, i) => {
+      const item = document.createElement("li");
+      item.textContent = `${number}: ${String(trace.hovertext[i]).replaceAll("<br>", ", ")}`;
+      return item;
+    }),
+  );
+  list.replaceChildren(...items);
+}
+
+function render({ model, el }) {
+  const figure = document.createElement("div");
+  figure.className = "rk-live-matrix";
+  figure.setAttribute("role", "figure");
+  const plot = document.createElement("div");
+  plot.setAttribute("aria-hidden", "true"); // the list below says what the chart shows
+  const list = document.createElement("ul");
+  list.className = "rk-visually-hidden";
+  figure.append(plot, list);
+  el.append(figure);
+  let drawn = Promise.resolve();
+
+  const draw = () => {
+    const spec = model.get("spec");
+    figure.setAttribute("aria-label", model.get("label"));
+    drawn = Plotly.react(plot, spec.data, spec.layout, spec.config);
+    describe(list, spec.data.slice(spec.first));
+  };
+  // The markers move by a zero-length animation without redraw: plotly.js repositions the points (~20 ms)
+  // instead of re-plotting the figure.
+  const move = () => {
+    const points = model.get("points");
+    const first = model.get("spec").first;
+    drawn.then(() => Plotly.animate(plot, { data: points, traces: points.map((_, i) => first + i) }, STILL));
+    describe(list, points);
+  };
+
+  draw();
+  model.on("change:spec", draw);
+  model.on("change:points", move);
+  return () => {
+    model.off("change:spec", draw);
+    model.off("change:points", move);
+    Plotly.purge(plot);
+  };
+}
+
+export default { render };
