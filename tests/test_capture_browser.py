@@ -187,7 +187,7 @@ def edit_and_save(page: Page, district_dir: Path, shots: Path, name: str) -> Non
         r"Schwere 3$"))).to_have_count(1)
     assert page.locator(".js-plotly-plot .modebar-btn").count() == 0
     expect(page.get_by_text("● Ungespeicherte Änderungen")).to_be_visible()
-    page.locator(IT + "-measures-in-place-minimal-master-data input[type=checkbox]").check()
+    page.locator(IT + "-measures-in-place-log-evaluation input[type=checkbox]").check()
     wait_for_marker(page, RESIDUAL, "R2", (2, 2))
     assert cells_drawn(page) == 3  # the markers moved without losing the cells under them
     expect(page.locator(".rk-risk-identity-theft")).to_contain_text(
@@ -200,7 +200,7 @@ def edit_and_save(page: Page, district_dir: Path, shots: Path, name: str) -> Non
     assert saved == {
         "likelihood": 4,
         "reason": "Die Kinder arbeiten an gemeinsamen Schul-Tablets, auf denen Anmeldungen gelegentlich offen bleiben.",
-        "measures_in_place": ["usage-rules", "admin-obligation", "minimal-master-data"],
+        "measures_in_place": ["usage-rules", "admin-obligation", "log-evaluation"],
     }
     page.screenshot(path=shots / f"{name}-saved.png")
 

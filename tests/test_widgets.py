@@ -71,11 +71,11 @@ def test_pick_school_change_likelihood_tick_measure_save(form, district_dir):
         "<b>Restrisiko:</b> Risiko (Wahrscheinlichkeit 2, Schwere 3)"
     )
 
-    form.inputs[f"{IT}.measures_in_place.minimal-master-data"].value = True
+    form.inputs[f"{IT}.measures_in_place.log-evaluation"].value = True
     x, y = position(form, "Restrisiko (nach Maßnahmen)", "R2")
     assert (round(x), round(y)) == (2, 2)
     assert form.session.draft.risks["identity-theft"].measures_in_place == [
-        "usage-rules", "admin-obligation", "minimal-master-data"]
+        "usage-rules", "admin-obligation", "log-evaluation"]
     assert "<td>Identitätsdiebstahl</td><td style='background:#b2182b;color:#ffffff'>hohes Risiko</td>" in form.summary.value
 
     before = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))
@@ -89,7 +89,7 @@ def test_pick_school_change_likelihood_tick_measure_save(form, district_dir):
     assert after["risks"]["identity-theft"] == {
         "likelihood": 4,
         "reason": "Die Kinder arbeiten an gemeinsamen Schul-Tablets, auf denen Anmeldungen gelegentlich offen bleiben.",
-        "measures_in_place": ["usage-rules", "admin-obligation", "minimal-master-data"],
+        "measures_in_place": ["usage-rules", "admin-obligation", "log-evaluation"],
     }
     assert {k: v for k, v in after["risks"].items() if k != "identity-theft"} == {
         k: v for k, v in before["risks"].items() if k != "identity-theft"}
