@@ -11,6 +11,7 @@ from typing import Any
 
 import ipywidgets as w
 import plotly.graph_objects as go
+from markupsafe import Markup
 
 from ..model.assessment import SCHOOL_KINDS, RiskResult
 from .state import CaptureSession, FieldProblem, InvalidDraft, OverrideDraft, PlannedDraft, SaveConflict
@@ -21,12 +22,13 @@ from ..model.errors import RiskkitError, ValidationError
 from ..model.i18n import LANGUAGES, Lang, label
 from ..model.method import LEVELS, Matrix
 from ..figures.plots import LEVEL_FILL, LEVEL_TEXT, LIVE_PROPERTIES, PLOT_CONFIG, matrix_layout, risk_numbers, risk_points
-from ..figures.markup import esc
+from ..figures.markup import macro, plotly_lines, plotly_text, text_label
 
 NEW = "_new"  # the school menu's entry for a new school; no school id can start with "_"
 CHOOSE = ""  # the value of a menu's "please choose" entry (a None value would show an empty menu)
 SIDEBAR_PX = 530
-STYLE = """<style>
+FRAGMENTS = "form.html.j2"  # the form's HTML fragments, an autoescaping template
+STYLE = Markup("""<style>
 .rk-form { font-size: 14px; max-width: 1500px; }
 .rk-form h2 { margin: 0.2em 0; }
 .rk-form h4 { margin: 0.3em 0; font-size: 1.1em; }
@@ -53,7 +55,7 @@ STYLE = """<style>
 .rk-status { font-size: 1.05em; }
 .rk-legend { list-style: none; margin: 0 0 8px; padding: 0; display: flex; flex-wrap: wrap; gap: 2px 14px; }
 .rk-legend svg { vertical-align: -3px; }
-</style>"""
+</style>""")
 
 
 def capture_form(district_dir: str | Path, lang: Lang | None = None, school: str | None = None) -> CaptureForm | w.HTML:
@@ -61,7 +63,7 @@ def capture_form(district_dir: str | Path, lang: Lang | None = None, school: str
     try:
         district, problems = read_district(district_dir)
     except RiskkitError as exc:
-        return w.HTML(f"<p><b>{esc(label('form.district_invalid', lang or 'de'))}</b></p><pre>{esc(str(exc))}</pre>")
+        return w.HTML(macro(FRAGMENTS, "district_invalid", label("form.district_invalid", lang or "de"), str(exc)))
     form = CaptureForm(CaptureSession(district, problems), lang or district.config.language)
     if school:
         form.open(school)
@@ -89,10 +91,10 @@ def _cells(matrix: Matrix, lang: Lang) -> list[dict]:
             ys += [s - 0.5, s - 0.5, s + 0.5, s + 0.5, s - 0.5, None]
         cells.append(dict(type="scatter", x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill,
                           line=dict(color="#ffffff", width=2), hoverinfo="skip", showlegend=False,
-                          name=matrix.risk_level_name(level, lang)))
+                          name=plotly_text(matrix.risk_level_name(level, lang))))
     names = dict(
         type="scatter", x=[l for l, _ in grid], y=[s + 0.44 for _, s in grid], mode="text",
-        textposition="bottom center", text=[matrix.risk_level_name(level, lang) for level in grid.values()],
+        textposition="bottom center", text=[plotly_text(matrix.risk_level_name(level, lang)) for level in grid.values()],
         textfont=dict(size=11, color=[LEVEL_TEXT[level] for level in grid.values()]),
         hoverinfo="skip", showlegend=False, name="levels",
     )
@@ -131,7 +133,7 @@ class CaptureForm:
         self._captions: dict[str, str] = {}
         self.buttons: dict[str, w.Button] = {}  # add/remove planned measures, keyed like their rows
         self._quiet = False
-        self._message = ""
+        self._message = Markup()
         self.widget = w.VBox(layout=w.Layout(width="100%"))
         self.widget.add_class("rk-form")
         self._render()
@@ -144,6 +146,10 @@ class CaptureForm:
         text = label(key, self.lang)
         return text.format(**values) if values else text
 
+    def markup(self, key: str, **values: Any) -> Markup:
+        """A label as HTML for a message: the label and every value escaped."""
+        return text_label(key, self.lang, **values)
+
     # ---- actions (also what the buttons do) ----
 
     def open(self, target: str | None) -> None:
@@ -152,7 +158,7 @@ class CaptureForm:
             return
         if target == NEW:
             self.session.new_school()
-            self._message = self.t("form.new_started")
+            self._message = self.markup("form.new_started")
         else:
             try:
                 self.session.load(target)
@@ -160,7 +166,7 @@ class CaptureForm:
                 self._message = self._problem_list(self.t("form.file_invalid"), [str(p) for p in exc.problems])
                 self._render()
                 return
-            self._message = self.t("form.loaded", file=esc(self.session.path(target).name))
+            self._message = self.markup("form.loaded", file=self.session.path(target).name)
         self.started = True
         self._render()
 
@@ -168,7 +174,7 @@ class CaptureForm:
         """Save the draft; problems appear at their fields, a file changed on disk is refused with an offer to reload."""
         for error in self.errors.values():
             error.value = ""
-        self._say("")
+        self._say(Markup())
         try:
             path = self.session.save()
         except InvalidDraft as exc:
@@ -176,18 +182,18 @@ class CaptureForm:
             return None
         except SaveConflict as exc:
             school_id = exc.path.stem
-            self._ask(self.t("form.conflict", file=esc(exc.path.name)), self.t("form.reload_discard"),
+            self._ask(self.markup("form.conflict", file=exc.path.name), self.t("form.reload_discard"),
                       lambda: self.open(school_id))
             return None
         except (RiskkitError, OSError) as exc:
-            self._say(f"<b>{esc(self.t('form.not_saved'))}:</b> {esc(exc)}")
+            self._say(macro(FRAGMENTS, "not_saved", self.t("form.not_saved"), str(exc)))
             return None
         with self._quietly():
             self.school_menu.options = self._school_options()
             self.school_menu.value = self.session.school_id
         self.inputs["school.id"].disabled = True
         self.reload_button.disabled = False
-        self._say(self.t("form.saved", file=esc(path.name)))
+        self._say(self.markup("form.saved", file=path.name))
         self._refresh()
         return path
 
@@ -211,12 +217,9 @@ class CaptureForm:
         self._shown: list[tuple] | None = None  # the levels the matrix and summary show
         self._planned_boxes: dict[str, w.VBox] = {}
         s = self.session
-        header = w.HTML(
-            STYLE + f"<h2>{esc(self.t('form.title'))}</h2>"
-            f"<p><b>{esc(self.t('form.district'))}:</b> {esc(s.district.config.name)}</p>"
-            f"<p>{esc(self.t('form.intro'))}</p>"
-            + (self._problem_list(self.t("form.file_invalid"), [str(p) for p in s.problems]) if s.problems else "")
-        )
+        problems = self._problem_list(self.t("form.file_invalid"), [str(p) for p in s.problems]) if s.problems else ""
+        header = w.HTML(macro(FRAGMENTS, "header", STYLE, self.t("form.title"), self.t("form.district"),
+                              s.district.config.name, self.t("form.intro"), problems))
         self.language_menu = language = w.ToggleButtons(options=[(label("form.language_name", x), x) for x in LANGUAGES], value=self.lang,
                                    description=self.t("form.language"), style={"button_width": "auto"})
         language.observe(lambda c: self.set_language(c["new"]), "value")
@@ -236,7 +239,7 @@ class CaptureForm:
         bar = _row([self.school_menu, self.reload_button, self.save_button, self.dirty_marker], align_items="center")
         children: list[w.Widget] = [header, language, bar, self.question, self.status]
         if self.started:
-            heading = w.HTML(f"<h3>{esc(self.t('form.risks_heading'))}</h3>")
+            heading = w.HTML(macro(FRAGMENTS, "heading", 3, self.t("form.risks_heading")))
             form = w.VBox([self._details(), heading, self._risks(panel)], layout=w.Layout(flex="1 1 0%", min_width="0"))
             self.figure = self._figure()
             self.summary = w.HTML()
@@ -246,7 +249,7 @@ class CaptureForm:
             side.add_class("rk-sidebar")
             children.append(_row([form, side], flex_flow="row", align_items="flex-start"))
         else:
-            children.append(w.HTML(f"<p><b>{esc(self.t('form.start_hint'))}</b></p>"))
+            children.append(w.HTML(macro(FRAGMENTS, "strong_paragraph", self.t("form.start_hint"))))
         self.widget.children = children
         if self.started:
             self._refresh()
@@ -297,7 +300,7 @@ class CaptureForm:
             self._field("assessed_on", w.DatePicker(value=d.assessed_on, layout=w.Layout(width="16em")),
                         self.t("form.assessed_on"), lambda v: setattr(d, "assessed_on", v)),
         ]
-        return w.VBox([w.HTML(f"<h3>{esc(self.t('form.details'))}</h3>"), *fields])
+        return w.VBox([w.HTML(macro(FRAGMENTS, "heading", 3, self.t("form.details"))), *fields])
 
     def _risks(self, panel: int | None) -> w.Accordion:
         """One panel per platform module; a risk with several modules goes under its first."""
@@ -313,11 +316,9 @@ class CaptureForm:
     def _risk_card(self, risk: Risk) -> w.VBox:
         d, m, lang = self.session.draft.risks[risk.id], self.session.district.matrix, self.lang
         base = f"risks.{risk.id}"
-        head = w.HTML(
-            f"<h4>{esc(self.numbers[risk.id])} · {esc(risk.title[lang])}</h4><p>{esc(risk.description[lang])}</p>"
-            f"<p><b>{esc(self.t('form.severity'))}:</b> {risk.severity} {esc(m.level_name(risk.severity, lang))} – "
-            f"{esc(risk.severity_reason[lang])}</p>"
-        )
+        head = w.HTML(macro(FRAGMENTS, "risk_head", self.numbers[risk.id], risk.title[lang], risk.description[lang],
+                            self.t("form.severity"), risk.severity, m.level_name(risk.severity, lang),
+                            risk.severity_reason[lang]))
         levels = [(self.t("form.not_assessed"), 0)] + [
             (f"{i} {m.level_name(i, lang)}: {m.likelihood_guidance[i][lang]}", i) for i in LEVELS
         ]
@@ -353,7 +354,7 @@ class CaptureForm:
         return self._section(self.t("form.measures_in_place"), boxes)
 
     def _section(self, title: str | None, children: list[w.Widget]) -> w.VBox:
-        box = w.VBox([w.HTML(f"<b>{esc(title)}</b>"), *children] if title else children)
+        box = w.VBox([w.HTML(macro(FRAGMENTS, "strong", title)), *children] if title else children)
         box.add_class("rk-sub")
         return box
 
@@ -434,7 +435,7 @@ class CaptureForm:
         redraw."""
         m = self.session.district.matrix
         layout = matrix_layout(m, self.lang, cells=False)
-        ticks = [f"{i}<br>{m.level_name(i, self.lang)}" for i in LEVELS]
+        ticks = [plotly_lines(i, m.level_name(i, self.lang)) for i in LEVELS]
         layout.update(width=SIDEBAR_PX, height=470, margin=dict(l=100, r=10, t=40, b=70), showlegend=False,
                       template="none", xaxis=dict(ticktext=ticks, tickangle=0))
         cells, points = _cells(m, self.lang), risk_points(self.session.results(), m, self.lang)
@@ -484,25 +485,24 @@ class CaptureForm:
             if titles != self.accordion.titles:  # one message for all titles, and only when they change
                 self.accordion.titles = titles
         dirty = self.session.dirty
-        marker = f"<span class='{'rk-dirty' if dirty else ''}'>" + esc(
-            self.t("form.unsaved" if dirty else "form.all_saved")) + "</span>"
+        marker = macro(FRAGMENTS, "dirty_marker", dirty, self.t("form.unsaved" if dirty else "form.all_saved"))
         if marker != self.dirty_marker.value:
             self.dirty_marker.value = marker
 
     # ---- messages and questions ----
 
-    def _say(self, text: str) -> None:
-        self._message = self.status.value = text
+    def _say(self, html: Markup) -> None:
+        self._message = self.status.value = html
 
-    def _problem_list(self, head: str, items: list[str]) -> str:
-        return f"<p><b>{esc(head)}</b></p><ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
+    def _problem_list(self, head: str, items: list[str]) -> Markup:
+        return macro(FRAGMENTS, "problem_list", head, items)
 
     def _show_problems(self, problems: list[FieldProblem]) -> None:
         items = []
         for p in problems:
             text = p.text(self.lang)
             if p.key in self.errors:
-                self.errors[p.key].value = f"⚠ {esc(text)}"
+                self.errors[p.key].value = macro(FRAGMENTS, "field_problem", text)
             items.append(f"{self._where(p.key)}: {text}")
         self._say(self._problem_list(self.t("form.not_saved_problems", count=len(problems)), items))
         first = next((p.key.split(".")[1] for p in problems if p.key.startswith("risks.")), None)
@@ -534,11 +534,11 @@ class CaptureForm:
         else:
             action()
 
-    def _ask(self, question: str, yes: str, action: Callable[[], None]) -> None:
+    def _ask(self, question: str | Markup, yes: str, action: Callable[[], None]) -> None:
         """Show a question with a button that runs `action` and one that cancels."""
         go_on = w.Button(description=yes, button_style="warning", layout=w.Layout(width="auto"))
         cancel = w.Button(description=self.t("form.cancel"))
-        message = w.HTML(f"<b>{question}</b>", layout=w.Layout(width="100%"))
+        message = w.HTML(macro(FRAGMENTS, "strong", question), layout=w.Layout(width="100%"))
 
         def answer(run: bool) -> None:
             for child in self.question.children:
