@@ -176,8 +176,12 @@ def dump_yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write via a temp file in the same folder and rename: readers see the old or the new file, never half."""
+def write_atomic(path: Path, data: str | bytes, *, new: bool = False) -> None:
+    """Write via a temp file in the same folder and rename: readers see the old or the new file, never half.
+
+    `new=True` creates the file only if it does not exist (a hard link of the finished temp file, which fails if the
+    name is taken: atomic, and never an empty file in between); raises FileExistsError otherwise.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -189,7 +193,9 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
+        if new:
+            os.link(tmp, path)
+        else:
+            os.replace(tmp, path)
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
