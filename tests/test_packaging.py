@@ -1,4 +1,5 @@
-"""pyproject.toml (pip) and environment.yml (conda) must declare the same dependencies with the same ranges."""
+"""pyproject.toml (pip) and environment.yml (conda) must declare the same dependencies (extras included) with the same
+ranges; CI bounds every test's time and installs the optional Dask extra."""
 
 import re
 import tomllib
@@ -17,7 +18,8 @@ def _split(requirement: str) -> tuple[str, str]:
 
 def test_pip_and_conda_declare_the_same_dependencies():
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    pip = dict(_split(r) for r in project["dependencies"] + project["optional-dependencies"]["test"])
+    extras = [r for group in project["optional-dependencies"].values() for r in group]
+    pip = dict(_split(r) for r in project["dependencies"] + extras)
     env = yaml.safe_load((REPO / "environment.yml").read_text(encoding="utf-8"))
     conda = {}
     for entry in env["dependencies"]:
@@ -30,3 +32,10 @@ def test_pip_and_conda_declare_the_same_dependencies():
 def test_jsonschema_is_pinned_below_4_25():
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert any(re.fullmatch(r"jsonschema.*<4\.25", d.replace(" ", "")) for d in project["dependencies"])
+
+
+def test_every_test_is_bounded_in_time_and_make_test_installs_the_dask_extra():
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert config["tool"]["pytest"]["ini_options"]["timeout"] >= 60
+    assert any(r.startswith("pytest-timeout") for r in config["project"]["optional-dependencies"]["test"])
+    assert "'.[test,dask]'" in (REPO / "Makefile").read_text(encoding="utf-8")
