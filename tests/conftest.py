@@ -1,8 +1,9 @@
-"""Shared fixtures: tmp copies of the sample district, so tests never write into data/; the CLI run in-process;
-one offline-HTML check."""
+"""Shared fixtures: tmp copies of the sample district, so tests never write into data/; the CLI run in-process; the
+browser riskkit finds (fails under CI=true when missing); one offline-HTML check."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from datetime import date
@@ -33,6 +34,22 @@ def module_district_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("district") / "sample-district"
     shutil.copytree(SAMPLE, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """The Chromium riskkit itself would drive (`find_browser`: BROWSER_PATH, else chromium/chrome on PATH).
+
+    Without one, browser tests skip on a developer machine but FAIL under `CI=true`, so CI cannot pass without them.
+    """
+    from riskkit.reports.browser import BrowserNotFoundError, find_browser
+
+    try:
+        return find_browser()
+    except BrowserNotFoundError as exc:
+        if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
+            pytest.fail(f"CI=true but no browser for the browser tests: {exc}")
+        pytest.skip(str(exc))
 
 
 def run_cli(*args: object) -> Result:

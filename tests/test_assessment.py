@@ -7,6 +7,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from riskkit import load_catalogue
 from riskkit.model.assessment import SchoolAssessment, load_school, read_school, save_school
+from riskkit.model.locks import lock_path
 from riskkit.model.errors import MISSING, ValidationError
 
 from conftest import SAMPLE
@@ -201,7 +202,8 @@ def test_a_save_that_fails_midway_leaves_the_old_file_intact(tmp_path, cat, monk
     with pytest.raises(OSError, match="No space left"):
         save_school(changed, tmp_path, cat)
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temp file left behind
+    files = sorted(p.name for p in tmp_path.iterdir() if p.name != lock_path(tmp_path, path.stem).name)
+    assert files == [path.name]  # no temp file left behind (the school's lock sidecar stays, by design)
 
 
 def test_an_invalid_assessment_is_not_saved(tmp_path, cat):

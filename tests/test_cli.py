@@ -81,3 +81,33 @@ def test_help_does_not_import_heavy_libraries():
     code = "import sys, riskkit.cli; print(sorted(m for m in ('pandas', 'plotly', 'papermill', 'nbconvert', 'openpyxl') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("args", [
+    ["report", SAMPLE, "gs-kleeblatt", "--format", "html,docx"],
+    ["report", SAMPLE, "gs-kleeblatt", "--format", ","],
+    ["batch", SAMPLE, "--formats", "pdf,odt"],
+])
+def test_an_unknown_report_format_is_invalid_input_exit_2(args, tmp_path):
+    result = subprocess.run([RISKKIT, *map(str, args), "--out", tmp_path / "out"], capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert "allowed: html, pdf" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_cli_knows_the_renderer_formats():
+    from riskkit.cli import REPORT_FORMATS
+    from riskkit.reports.render import FORMATS
+
+    assert REPORT_FORMATS == FORMATS
+
+
+def test_scheduler_without_dask_is_a_clear_usage_error(tmp_path):
+    code = ("import sys; sys.modules['distributed'] = None; import importlib.util as u; "
+            "u.find_spec = (lambda f: lambda name, *a: None if name == 'distributed' else f(name, *a))(u.find_spec); "
+            "from riskkit.cli import main; main()")
+    result = subprocess.run([sys.executable, "-c", code, "batch", str(SAMPLE), "--scheduler", "tcp://127.0.0.1:1",
+                             "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert "pip install 'riskkit[dask]'" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -400,3 +400,64 @@ def test_a_template_with_a_bad_yes_cell_and_unknown_planned_measure_is_refused(d
         " log-deletion, head-not-admin, separate-installation, minimal-master-data, no-out-of-class-monitoring"
         " (got 'Zauberei')",
     ]
+
+
+# --- hostile files: zip bombs and giant cells, each refused with its place -----------------------------------------
+
+def test_an_xlsx_with_thousands_of_files_inside_is_refused(district_dir, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(1001):
+            archive.writestr(f"x/{i}.xml", "")
+    path = tmp_path / "many.xlsx"
+    path.write_bytes(buffer.getvalue())
+    assert refused(district_dir, path) == ["not a plain XLSX; at most 1000 files inside (got '1001 files inside')"]
+
+
+def test_an_xlsx_that_unpacks_to_gigabytes_is_refused_before_unpacking(district_dir, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * 120_000_000)  # ~120 KB compressed
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(buffer.getvalue())
+    assert path.stat().st_size < 1_000_000
+    assert refused(district_dir, path) == [
+        "XLSX too large; at most 100000000 bytes unpacked (got '120000000 bytes unpacked')"]
+
+
+def test_an_xlsx_sheet_with_an_entity_bomb_is_refused(district_dir, tmp_path):
+    bomb = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "lollollollollollollollollollol">'
+            + "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefgh", "bcdefghi"))
+            + ']><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+              '<row r="1"><c r="A1" t="inlineStr"><is><t>&i;</t></is></c></row></sheetData></worksheet>')
+    source = io.BytesIO(xlsx_bytes(GOOD_ROWS))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(buffer, "w") as archive:
+        for info in original.infolist():
+            data = bomb.encode() if info.filename == "xl/worksheets/sheet1.xml" else original.read(info)
+            archive.writestr(info.filename, data)
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(buffer.getvalue())
+    lines = refused(district_dir, path)
+    assert len(lines) == 1 and lines[0].startswith("not a readable XLSX file"), lines
+    assert len(lines[0]) < 300
+
+
+def test_a_giant_cell_is_refused_at_its_cell(district_dir, tmp_path):
+    rows = [row[:] for row in GOOD_ROWS]
+    rows[2][7] = "GIANT"
+    buffer = io.BytesIO()  # openpyxl cuts what it writes to 32,767 characters: put the giant text in by hand
+    with zipfile.ZipFile(io.BytesIO(xlsx_bytes(rows))) as original, zipfile.ZipFile(buffer, "w") as archive:
+        for info in original.infolist():
+            archive.writestr(info.filename, original.read(info).replace(b"GIANT", b"x" * 40_000))
+    path = tmp_path / "giant.xlsx"
+    path.write_bytes(buffer.getvalue())
+    rows[2][7] = "x" * 40_000
+    assert refused(district_dir, path) == [
+        "Sheet!row 3, column H: cell too long; at most 32767 characters per cell (got '40000 characters')"]
+    csv_path = write(tmp_path, "giant.csv", "\n".join(";".join(map(str, (c or "" for c in r))) for r in rows) + "\n")
+    assert refused(district_dir, csv_path) == [
+        "row 3, column 8: cell too long; at most 32767 characters per cell (got '40000 characters')"]
+    huge = write(tmp_path, "huge.csv", HEADER + "\n" + "a;" + "y" * 200_000 + "\n")
+    assert refused(district_dir, huge) == [
+        "row 2: cell too long; at most 32767 characters per cell (got 'more than 32767 characters')"]

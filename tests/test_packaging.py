@@ -1,5 +1,6 @@
-"""Packaging: pyproject.toml (pip) and environment.yml (conda) declare the same dependencies; a built wheel holds
-every file the package reads."""
+"""Packaging: pyproject.toml (pip) and environment.yml (conda) declare the same dependencies (extras included) with
+the same ranges; CI bounds every test's time and installs the optional Dask extra; a built wheel holds every file the
+package reads."""
 
 import re
 import shutil
@@ -23,7 +24,8 @@ def _split(requirement: str) -> tuple[str, str]:
 
 def test_pip_and_conda_declare_the_same_dependencies():
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    pip = dict(_split(r) for r in project["dependencies"] + project["optional-dependencies"]["test"])
+    extras = [r for group in project["optional-dependencies"].values() for r in group]
+    pip = dict(_split(r) for r in project["dependencies"] + extras)
     env = yaml.safe_load((REPO / "environment.yml").read_text(encoding="utf-8"))
     conda = {}
     for entry in env["dependencies"]:
@@ -62,3 +64,10 @@ def test_the_wheel_carries_notebooks_templates_data_and_the_live_matrix(tmp_path
         assert name in names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/entry_points.txt")))
     assert "riskkit = riskkit.cli:main" in entry_points.decode()
+
+
+def test_every_test_is_bounded_in_time_and_make_test_installs_the_dask_extra():
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert config["tool"]["pytest"]["ini_options"]["timeout"] >= 60
+    assert any(r.startswith("pytest-timeout") for r in config["project"]["optional-dependencies"]["test"])
+    assert "'.[test,dask]'" in (REPO / "Makefile").read_text(encoding="utf-8")

@@ -176,7 +176,7 @@ def test_pdf_text_and_first_page(reports, district):
         assert dark > 0.01 * image.width * image.height
 
 
-def test_browser_opens_report_offline_with_heatmap(reports, district):
+def test_browser_opens_report_offline_with_heatmap(reports, district, chromium):
     from playwright.sync_api import sync_playwright
 
     results = district.evaluate(DE_SCHOOL)
@@ -184,7 +184,7 @@ def test_browser_opens_report_offline_with_heatmap(reports, district):
                   for r in results if r.assessed)
     requests, problems = [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        browser = p.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
         try:
             page = browser.new_page()
             page.on("request", lambda req: requests.append(req.url))

@@ -275,7 +275,7 @@ def test_language_switch_keeps_the_draft(form):
     form.accordion.selected_index = 2
     form.language_menu.value = "en"
     assert form.accordion.selected_index == 2
-    assert form.widget.children[0].value.count("<h2>Record the school platform&#x27;s risks</h2>") == 1
+    assert form.widget.children[0].value.count("<h2>Record the school platform&#39;s risks</h2>") == 1
     assert form.inputs[f"{IT}.likelihood"].value == 4
     assert form.inputs[f"{IT}.likelihood"].options[4] == (
         "4 major: Almost certain; incidents happen regularly or are possible without any effort.", 4)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -17,12 +19,14 @@ from pathlib import Path
 from ..model.district import read_district
 from ..model.errors import RiskkitError
 from ..notebooks import CAPTURE, notebook_path
+from ..reports.transport import IPC
 
 TEMPLATE = "riskkit-capture"
 DEFAULT_PORT = 8866
 DEFAULT_IDLE_SECONDS = 600
 DISTRICT_ENV = "RISKKIT_DISTRICT"  # read by notebooks/capture.ipynb
 START_TIMEOUT = 120
+NOTARY_DB, NOTARY_SECRET = "nbsignatures.db", "notebook_secret"
 
 
 def template_root() -> Path:
@@ -30,15 +34,21 @@ def template_root() -> Path:
     return Path(str(resources.files("riskkit.capture") / "templates"))
 
 
-def voila_command(notebook: Path, port: int, token: str, idle_seconds: int) -> list[str]:
-    """The Voilà command line: local only, fixed port, token, own template, no tracebacks, idle kernels culled."""
+def voila_command(notebook: Path, port: int, idle_seconds: int, private: Path) -> list[str]:
+    """The Voilà command line: local only, fixed port, own template, no tracebacks, idle kernels culled, kernels on
+    IPC where the platform has it. It holds no secret (any local user can read it with `ps`): Voilà reads the token
+    from the file named by JUPYTER_TOKEN_FILE (see `token_file`). The notebook's trust is checked against a
+    signature store in the `private` folder (see `trust`), not the user's Jupyter data folder."""
     return [
         sys.executable, "-m", "voila", str(notebook),
         "--no-browser",
         "--Voila.ip=127.0.0.1",
         f"--Voila.port={port}",
         "--Voila.port_retries=0",
-        f"--Voila.token={token}",
+        "--Voila.auto_token=True",
+        f"--NotebookNotary.db_file={private / NOTARY_DB}",
+        f"--NotebookNotary.secret_file={private / NOTARY_SECRET}",
+        *(["--KernelManager.transport=ipc"] if IPC else []),
         f"--VoilaConfiguration.template={TEMPLATE}",
         "--VoilaConfiguration.show_tracebacks=False",
         # A closed tab leaves its kernel behind; cull it once it has been idle and disconnected this long.
@@ -46,6 +56,26 @@ def voila_command(notebook: Path, port: int, token: str, idle_seconds: int) -> l
         f"--MappingKernelManager.cull_interval={max(1, min(60, idle_seconds // 2))}",
         "--MappingKernelManager.cull_connected=False",
     ]
+
+
+def token_file(folder: Path, token: str) -> Path:
+    """Write the token to `folder/token` readable by this user only (0600; `folder` should be private too)."""
+    path = Path(folder) / "token"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(token)
+    return path
+
+
+def trust(notebook: Path, private: Path) -> None:
+    """Sign the shipped notebook in a signature store of the `private` folder, so Voilà finds it trusted and does
+    not warn users that it is not (it is riskkit's own notebook)."""
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    notary = NotebookNotary(db_file=str(private / NOTARY_DB), secret_file=str(private / NOTARY_SECRET))
+    notary.sign(nbformat.read(notebook, as_version=4))
+    notary.close()
 
 
 def check_port_free(port: int) -> None:
@@ -63,12 +93,16 @@ def serve(district_dir: Path, port: int = DEFAULT_PORT, idle_seconds: int = DEFA
     notebook = notebook_path(CAPTURE)
     check_port_free(port)
     token = secrets.token_urlsafe(24)
+    private = Path(tempfile.mkdtemp(prefix="riskkit-capture-"))  # 0700: only this user can enter it
     env = {
         **os.environ,
         DISTRICT_ENV: str(Path(district_dir).resolve()),
         "JUPYTER_PATH": os.pathsep.join(p for p in (str(template_root()), os.environ.get("JUPYTER_PATH")) if p),
+        "JUPYTER_TOKEN_FILE": str(token_file(private, token)),
     }
-    server = subprocess.Popen(voila_command(notebook, port, token, idle_seconds), env=env, cwd=notebook.parent)
+    env.pop("JUPYTER_TOKEN", None)  # it would win over the file
+    trust(notebook, private)
+    server = subprocess.Popen(voila_command(notebook, port, idle_seconds, private), env=env, cwd=notebook.parent)
     for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # stop Voilà too when we are told to stop
         signal.signal(stop_signal, _exit)
     try:
@@ -81,6 +115,7 @@ def serve(district_dir: Path, port: int = DEFAULT_PORT, idle_seconds: int = DEFA
         return 0
     finally:
         _stop(server)
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def _exit(signum: int, frame: object) -> None:

@@ -13,15 +13,16 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
+from ..model.assessment import (
+    SCHOOL_KINDS, Override, PartialMeasure, RiskEntry, RiskResult, SchoolAssessment, SeverityRaise, assess_risk,
+    check_school_id, read_school, reference_problems, school_path,
+)
 from ..model.dsfa import Dsfa
 from ..model.platform import Platform
-from ..model.assessment import (
-    SCHOOL_KINDS, Override, PartialMeasure, RiskEntry, SeverityRaise, RiskResult, SchoolAssessment, assess_risk, check_school_id, read_school,
-    reference_problems,
-)
 from ..model.catalogue import Catalogue
 from ..model.district import District
 from ..model.errors import Problem, RiskkitError, ValidationError
+from ..model.locks import FileConflict
 from ..model.i18n import Lang, label
 from ..model.yamlio import key_path
 
@@ -186,12 +187,13 @@ class InvalidDraft(RiskkitError):
         super().__init__("; ".join(f"{p.key}: {p.text('en')}" for p in problems))
 
 
-class SaveConflict(RiskkitError):
-    """The school's file changed on disk since it was loaded; saving would overwrite someone else's work."""
+class SaveConflict(FileConflict):
+    """The school's file changed (or was created) on disk since it was loaded; saving would overwrite someone
+    else's work."""
 
     def __init__(self, path: Path):
-        self.path = path
-        super().__init__(f"{path} changed on disk since it was loaded; reload it before saving")
+        self.path = Path(path)
+        RiskkitError.__init__(self, f"{path} changed on disk since it was loaded; reload it before saving")
 
 
 def check_draft(draft: Draft, catalogue: Catalogue, taken_ids: set[str] | None = None) -> list[FieldProblem]:
@@ -307,7 +309,7 @@ class CaptureSession:
         return self.draft != self.baseline
 
     def path(self, school_id: str) -> Path:
-        return self.district.schools_dir / f"{school_id}.yaml"
+        return school_path(self.district.schools_dir, school_id)
 
     def new_school(self) -> None:
         """Start a blank draft for a school that has no file yet."""
@@ -348,13 +350,17 @@ class CaptureSession:
         if problems:
             raise InvalidDraft(problems)
         assessment = SchoolAssessment.model_validate(self.draft.to_data(self.catalogue))
-        path = self.path(assessment.school.id)
-        if FileStamp.of(path) != self.stamp:
-            raise SaveConflict(path)
+
+        def unchanged(path: Path) -> None:  # runs under the school's lock, right before the write
+            if FileStamp.of(path) != self.stamp:
+                raise SaveConflict(path)
+
         try:
-            self.district.save_school(assessment)
+            path = self.district.save_school(assessment, unchanged)
         except ValidationError as exc:
             raise InvalidDraft(_field_problems(exc.problems)) from None
+        except FileConflict as exc:
+            raise SaveConflict(exc.path) from None
         self.school_id, self.stamp = assessment.school.id, FileStamp.of(path)
         self.baseline = copy.deepcopy(self.draft)
         return path

@@ -5,6 +5,7 @@ May import: every sub-package of riskkit (it is the top layer).
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from datetime import date
 from pathlib import Path
@@ -32,12 +33,23 @@ class IsoDate(click.ParamType):
 
 
 class CommaList(click.ParamType):
-    """`html,pdf` -> ["html", "pdf"]."""
+    """`html,pdf` -> ["html", "pdf"]; each part one of `choices` (else a usage error, exit code 2)."""
 
     name = "LIST"
 
+    def __init__(self, choices: tuple[str, ...]):
+        self.choices = choices
+
     def convert(self, value, param, ctx) -> list[str]:
-        return value if isinstance(value, list) else [part.strip() for part in value.split(",") if part.strip()]
+        parts = value if isinstance(value, list) else [part.strip() for part in value.split(",") if part.strip()]
+        unknown = [part for part in parts if part not in self.choices]
+        if unknown or not parts:
+            self.fail(f"unknown {', '.join(map(repr, unknown)) or '(none)'}; allowed: {', '.join(self.choices)}",
+                      param, ctx)
+        return parts
+
+
+REPORT_FORMATS = ("html", "pdf")  # riskkit.reports.render.FORMATS, without importing the renderer
 
 
 class RiskkitGroup(click.Group):
@@ -110,7 +122,7 @@ def catalogue(lang: str, catalogue_id: str) -> None:
 @click.argument("district_dir", type=DISTRICT_DIR)
 @click.argument("school_id")
 @click.option("--lang", type=LANG, help="Language of the report (default: the district's).")
-@click.option("--format", "formats", type=CommaList(), default="html,pdf", show_default=True,
+@click.option("--format", "formats", type=CommaList(REPORT_FORMATS), default="html,pdf", show_default=True,
               help="Comma-separated: html, pdf (the executed .ipynb is always written).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: reports/<district-id>/schools/).")
@@ -196,7 +208,7 @@ def export(district_dir: Path, fmt: str, output: Path | None, today: date | None
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: reports/<district-id>/).")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel workers (default: one per core).")
-@click.option("--formats", type=CommaList(), default="html,pdf", show_default=True,
+@click.option("--formats", type=CommaList(REPORT_FORMATS), default="html,pdf", show_default=True,
               help="Comma-separated: html, pdf (the executed .ipynb is always written).")
 @click.option("--lang", type=LANG, help="Language of the reports (default: the district's).")
 @click.option("--force", is_flag=True, help="Render every report, also those whose inputs are unchanged.")
@@ -211,6 +223,9 @@ def batch(district_dir: Path, out: Path | None, workers: int | None, formats: li
     """
     from ..reports.batch import run_batch
 
+    if scheduler and importlib.util.find_spec("distributed") is None:
+        raise click.BadParameter("needs Dask's distributed package, an optional extra: pip install 'riskkit[dask]'",
+                                 param_hint="--scheduler")
     result = run_batch(
         district_dir, out=out, workers=workers, formats=formats, lang=lang, force=force, scheduler=scheduler,
         today=today,

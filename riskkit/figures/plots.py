@@ -1,4 +1,7 @@
-"""Plotly figures: the risk matrix (likelihood x severity) with every risk at its inherent and residual position."""
+"""Plotly figures: the risk matrix (likelihood x severity) with every risk at its inherent and residual position.
+
+Every text given to plotly (titles, names, ticks, cell and hover texts) goes through `markup.plotly_text`: plotly
+reads its own tags (`<br>`, `<a href>`, ...) in them, and a catalogue or matrix file is user text."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import plotly.graph_objects as go
 from ..model.assessment import RiskResult
 from ..model.i18n import Lang, label
 from ..model.method import LEVELS, Matrix
-from .markup import risk_numbers
+from .markup import plotly_lines, plotly_text, risk_numbers
 
 # Colour-blind-safe fills that differ strongly in lightness; text colours keep >= 4.5:1 contrast on each fill.
 LEVEL_FILL = {"low": "#deebf7", "medium": "#fdae61", "high": "#b2182b"}
@@ -54,15 +57,15 @@ def matrix_layout(matrix: Matrix, lang: Lang, title: str | None = None, cells: b
             ))
             notes.append(dict(
                 x=l, y=s + 0.44, xref="x", yref="y", showarrow=False, yanchor="top",
-                text=matrix.risk_level_name(level, lang), font=dict(size=11, color=LEVEL_TEXT[level]),
+                text=plotly_text(matrix.risk_level_name(level, lang)), font=dict(size=11, color=LEVEL_TEXT[level]),
             ))
-    ticks = [f"{i} {matrix.level_name(i, lang)}" for i in LEVELS]
+    ticks = [plotly_text(f"{i} {matrix.level_name(i, lang)}") for i in LEVELS]
     axis = dict(tickmode="array", tickvals=list(LEVELS), ticktext=ticks, range=[0.5, 4.5],
                 showgrid=False, zeroline=False, fixedrange=True, color=INK)
     return go.Layout(
-        title=dict(text=title or label("plot.title", lang)),
-        xaxis={**axis, "title": {"text": label("likelihood", lang)}},
-        yaxis={**axis, "title": {"text": label("severity", lang)}},
+        title=dict(text=plotly_text(title or label("plot.title", lang))),
+        xaxis={**axis, "title": {"text": plotly_text(label("likelihood", lang))}},
+        yaxis={**axis, "title": {"text": plotly_text(label("severity", lang))}},
         shapes=shapes,
         annotations=notes,
         width=720, height=620,
@@ -124,12 +127,12 @@ def risk_points(results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> li
         "unchanged": dict(symbol="diamond", color=RESIDUAL_FILL, line=dict(color="#ffffff", width=1.5), text="#ffffff"),
     }
     links = [(positions[("inherent", r.risk.id)], positions[("residual", r.risk.id)]) for _, r, _ in points["residual"]]
-    traces = [_arrows(links, label("plot.link", lang))]
+    traces = [_arrows(links, plotly_text(label("plot.link", lang)))]
     for kind, group in points.items():
         style = styles[kind]
         traces.append(dict(
             type="scatter",
-            name=label(f"plot.{kind}", lang),
+            name=plotly_text(label(f"plot.{kind}", lang)),
             x=[positions[(kind, r.risk.id)][0] for _, r, _ in group],
             y=[positions[(kind, r.risk.id)][1] for _, r, _ in group],
             mode="markers+text",
@@ -187,7 +190,7 @@ def _font(marker_size: int) -> int:
 def _hover(r: RiskResult, kind: str, matrix: Matrix, lang: Lang) -> str:
     level = r.inherent_level if kind == "inherent" else r.residual_level
     l, s = (r.likelihood, r.severity) if kind == "inherent" else (r.residual_likelihood, r.residual_severity)
-    return (
-        f"{r.risk.title[lang]}<br>{label(f'plot.{kind}', lang)}: {matrix.risk_level_name(level, lang)}"
-        f"<br>{label('likelihood', lang)} {l}, {label('severity', lang)} {s}"
+    return plotly_lines(
+        r.risk.title[lang], f"{label(f'plot.{kind}', lang)}: {matrix.risk_level_name(level, lang)}",
+        f"{label('likelihood', lang)} {l}, {label('severity', lang)} {s}",
     )

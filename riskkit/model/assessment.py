@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from .errors import Problem, ValidationError
 from .fields import IsoDate, SchoolId, StrictModel, check_school_id
 from .i18n import NonEmptyStr
 from .method import Level, Matrix, RiskLevel
+from .locks import FileConflict, school_lock
 from .migrate import Change, migrate
 from .platform import Platform
 from .yamlio import dump_yaml, key_path, pydantic_problems, read_yaml, write_atomic
@@ -408,12 +410,32 @@ def load_school(path: Path, catalogue: Catalogue) -> SchoolAssessment:
     return assessment
 
 
-def save_school(assessment: SchoolAssessment, folder: Path, catalogue: Catalogue) -> Path:
-    """Validate and write `<folder>/<school-id>.yaml` atomically; a failed save leaves the old file intact."""
-    path = Path(folder) / f"{assessment.school.id}.yaml"
+def school_path(folder: Path, school_id: str) -> Path:
+    """A school's file: the existing `<id>.yaml` or `<id>.yml` (its extension is kept), else `<id>.yaml`."""
+    folder = Path(folder)
+    return next((p for p in (folder / f"{school_id}.yaml", folder / f"{school_id}.yml") if p.is_file()),
+                folder / f"{school_id}.yaml")
+
+
+def save_school(assessment: SchoolAssessment, folder: Path, catalogue: Catalogue,
+                under_lock: Callable[[Path], None] | None = None) -> Path:
+    """Validate and write the school's file atomically, holding the school's lock (riskkit.model.locks).
+
+    `under_lock(path)` runs with the lock held, just before the write (a stamp check, a history copy); it may raise
+    to refuse. A school without a file gets a new one only if none appeared meanwhile (else FileConflict). The file
+    keeps its extension (.yaml or .yml); a failed save leaves the old file intact.
+    """
+    school_id = assessment.school.id
     checked = SchoolAssessment.model_validate(assessment.model_dump())
-    problems = reference_problems(checked.model_dump(), catalogue, str(path))
+    problems = reference_problems(checked.model_dump(), catalogue, str(Path(folder) / f"{school_id}.yaml"))
     if problems:
         raise ValidationError(problems)
-    write_atomic(path, checked.to_yaml())
+    with school_lock(folder, school_id):
+        path = school_path(folder, school_id)
+        if under_lock:
+            under_lock(path)
+        try:
+            write_atomic(path, checked.to_yaml(), new=not path.exists())
+        except FileExistsError:
+            raise FileConflict(path, "was created by someone else meanwhile; nothing was written") from None
     return path

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -149,9 +149,10 @@ class District:
     def next_review(self, school_id: str) -> date:
         return method.next_review(self.school(school_id).assessed_on, self.config.review_interval_months)
 
-    def save_school(self, assessment: SchoolAssessment) -> Path:
-        """Validate and atomically write a school's file, then keep it in this district."""
-        path = save_school(assessment, self.schools_dir, self.catalogue)
+    def save_school(self, assessment: SchoolAssessment, under_lock: Callable[[Path], None] | None = None) -> Path:
+        """Validate and atomically write a school's file under its lock (see `assessment.save_school`), then keep it
+        in this district."""
+        path = save_school(assessment, self.schools_dir, self.catalogue, under_lock)
         self.schools = dict(sorted({**self.schools, assessment.school.id: assessment}.items()))
         self.migrations.pop(assessment.school.id, None)
         return path

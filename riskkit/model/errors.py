@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +39,15 @@ class Problem:
         return f"{where}: {self.message}{got}"
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 80, 80
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6
+SHOWN_PER_FILE = 20
+
+
 def _show(value: Any) -> str:
-    text = repr(value)
+    """A short repr: bounded work and length however large or nested the value is."""
+    text = _SHORT.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -54,8 +62,15 @@ class ValidationError(RiskkitError):
 
     def __str__(self) -> str:
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} found:"
-        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+        lines = [f"{count} problem{'s' if count != 1 else ''} found:"]
+        per_file: dict[str, int] = {}
+        for problem in self.problems:
+            per_file[problem.file] = per_file.get(problem.file, 0) + 1
+            if per_file[problem.file] <= SHOWN_PER_FILE:
+                lines.append(f"  {problem}")
+        lines += [f"  {file}: {n - SHOWN_PER_FILE} more problems not shown"
+                  for file, n in per_file.items() if n > SHOWN_PER_FILE]
+        return "\n".join(lines)
 
 
 class UnknownIdError(RiskkitError, KeyError):

@@ -6,6 +6,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,30 +46,97 @@ StrictLoader.yaml_implicit_resolvers = {
 StrictLoader.add_implicit_resolver(BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
-def parse_yaml(text: str, name: str) -> tuple[Any, list[Problem]]:
-    """Parse YAML text; syntax errors become a Problem naming the line."""
+@dataclass(frozen=True)
+class Bounds:
+    """Sane limits for a YAML file riskkit reads, checked on the parser's events before anything is built.
+
+    Values reached through aliases count as often as they are used, so a 1 KB file of nested aliases ("billion
+    laughs") is refused before it is built, let alone validated or printed.
+    """
+
+    max_bytes: int = 4_000_000
+    max_depth: int = 32
+    max_nodes: int = 200_000
+    max_chars: int = 100_000
+
+
+BOUNDS = Bounds()
+
+
+def _bounds_problem(text: str, name: str, bounds: Bounds) -> Problem | None:
+    """The first bound the text exceeds, located by line and column; None when it stays within all of them.
+
+    One pass over libyaml's events: an anchored node's size and height are remembered when it closes, and each
+    alias adds them again, so the counts are those of the data as Python would see it.
+    """
+    anchors: dict[str, tuple[int, int]] = {}  # anchor -> (values, height)
+    stack: list[list] = []  # per open collection: [anchor, values before it, height of its contents]
+    total = 0
+    for event in yaml.parse(text, Loader=StrictLoader):
+        where = f"line {event.start_mark.line + 1}, column {event.start_mark.column + 1}"
+        height = 0
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            total += 1
+            stack.append([event.anchor, total - 1, 0])
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            anchor, before, inner = stack.pop()
+            height = inner + 1
+            if anchor:
+                anchors[anchor] = (total - before, height)
+        elif isinstance(event, yaml.ScalarEvent):
+            if len(event.value) > bounds.max_chars:
+                return Problem(name, where, MISSING,
+                               f"text of {len(event.value)} characters; at most {bounds.max_chars} allowed")
+            total += 1
+            if event.anchor:
+                anchors[event.anchor] = (1, 0)
+        elif isinstance(event, yaml.AliasEvent):
+            count, height = anchors.get(event.anchor, (1, 0))
+            total += count
+        if stack and not isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            stack[-1][2] = max(stack[-1][2], height)
+        if total > bounds.max_nodes:
+            return Problem(name, where, MISSING,
+                           f"too many values (aliases expanded): at most {bounds.max_nodes} allowed")
+        if len(stack) + (height if isinstance(event, yaml.AliasEvent) else 0) > bounds.max_depth:
+            return Problem(name, where, MISSING, f"nested too deeply: at most {bounds.max_depth} levels allowed")
+    return None
+
+
+def parse_yaml(text: str, name: str, bounds: Bounds = BOUNDS) -> tuple[Any, list[Problem]]:
+    """Parse YAML text within `bounds`; syntax errors and exceeded bounds become a Problem naming the line."""
     try:
+        if len(text) > bounds.max_bytes:
+            return None, [Problem(name, "", MISSING, f"file too large: at most {bounds.max_bytes} bytes allowed")]
+        problem = _bounds_problem(text, name, bounds)
+        if problem:
+            return None, [problem]
         return yaml.load(text, Loader=StrictLoader), []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc)
         return None, [Problem(name, where, MISSING, f"not valid YAML: {reason}")]
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        return None, [Problem(name, "", MISSING, f"not valid YAML: {str(exc).split(';')[0]}")]
 
 
-def read_yaml(path: Path) -> tuple[Any, list[Problem]]:
-    """Read a UTF-8 YAML file; unreadable files, bad encodings and bad syntax become Problems."""
+def read_yaml(path: Path, bounds: Bounds = BOUNDS) -> tuple[Any, list[Problem]]:
+    """Read a UTF-8 YAML file within `bounds`; unreadable, too large, bad encodings and bad syntax become Problems."""
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(bounds.max_bytes + 1)
     except OSError as exc:
         return None, [Problem(name, "", MISSING, f"cannot read file: {exc.strerror}")]
+    if len(raw) > bounds.max_bytes:
+        return None, [Problem(name, "", MISSING, f"file too large: at most {bounds.max_bytes} bytes allowed")]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         bad = raw[exc.start : exc.start + 1]
         return None, [Problem(name, f"byte {exc.start}", bad, "file must be UTF-8 text")]
-    return parse_yaml(text, name)
+    return parse_yaml(text, name, bounds)
 
 
 def pydantic_problems(exc: PydanticValidationError, file: str) -> list[Problem]:
@@ -112,8 +180,12 @@ def dump_yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write via a temp file in the same folder and rename: readers see the old or the new file, never half."""
+def write_atomic(path: Path, data: str | bytes, *, new: bool = False) -> None:
+    """Write via a temp file in the same folder and rename: readers see the old or the new file, never half.
+
+    `new=True` creates the file only if it does not exist (a hard link of the finished temp file, which fails if the
+    name is taken: atomic, and never an empty file in between); raises FileExistsError otherwise.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -125,7 +197,9 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
+        if new:
+            os.link(tmp, path)
+        else:
+            os.replace(tmp, path)
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise

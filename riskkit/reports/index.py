@@ -1,13 +1,16 @@
-"""index.html of a batch run: the overview and every school's reports, linked relatively, readable offline."""
+"""index.html of a batch run: the overview and every school's reports, linked relatively, readable offline; rendered by
+the autoescaping template `figures/templates/index.html.j2`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from markupsafe import Markup
+
 from ..model.district import District
 from ..model.i18n import Lang, label
 from ..model.yamlio import write_atomic
-from ..figures.markup import esc
+from ..figures.markup import render
 
 KINDS = ("html", "pdf", "ipynb")
 CSS = (
@@ -23,51 +26,23 @@ def write_index(out: Path, district: District, manifest: dict, lang: Lang) -> Pa
     """Write `out/index.html` from the manifest: links only to documents that exist, failures with their cause."""
     reports = manifest["reports"]
     names = {school_id: a.school.name for school_id, a in district.schools.items()}
-    title = label("batch.title", lang).format(district=district.config.name)
     facts = label("batch.facts", lang).format(
         version=manifest["riskkit_version"], catalogue=manifest["catalogue"],
         finished=manifest.get("finished") or "", **{s: sum(r["status"] == s for r in reports.values())
                                                     for s in ("rendered", "skipped", "failed")},
     )
-    overview = reports.get("overview", {})
-    rows = []
-    for name in sorted(n for n in reports if n != "overview"):
-        entry = reports[name]
-        rows.append(
-            f"<tr><td>{esc(names.get(name, name))}</td><td>{esc(name)}</td><td>{_status(entry, lang)}</td>"
-            f"<td>{_links(out, 'schools', name)}</td></tr>"
-        )
-    head = "".join(f'<th scope="col">{esc(label(k, lang))}</th>' for k in
-                   ("school", "overview.school_id", "batch.status", "overview.reports"))
-    page = (
-        f'<!DOCTYPE html>\n<html lang="{esc(lang)}"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{esc(title)}</title>'
-        f"<style>{CSS}</style></head><body><main>"
-        f"<h1>{esc(title)}</h1><p>{esc(facts)}</p>"
-        f"<h2>{esc(label('batch.overview', lang))}</h2>"
-        f"<p>{_status(overview, lang)} {_links(out, '', 'overview')}</p>"
-        f"<h2>{esc(label('batch.schools', lang))}</h2>"
-        f"<table><caption>{esc(label('batch.schools_table', lang))}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></main></body></html>\n"
+    rows = [dict(name=names.get(name, name), id=name, entry=reports[name], links=_links(out, "schools", name))
+            for name in sorted(n for n in reports if n != "overview")]
+    page = render(
+        "index.html.j2", lang=lang, csp=CSP, css=Markup(CSS), title=label("batch.title", lang).format(district=district.config.name),
+        facts=facts, overview=reports.get("overview", {}), overview_links=_links(out, "", "overview"), rows=rows,
     )
     path = out / "index.html"
-    write_atomic(path, page)
+    write_atomic(path, page + "\n")
     return path
 
 
-def _status(entry: dict, lang: Lang) -> str:
-    status = entry.get("status", "missing")
-    text = esc(label(f"batch.status_{status}", lang))
-    if status == "failed":
-        return f'<span class="failed">{text}</span>: {esc(entry.get("error") or "")}'
-    return text
-
-
-def _links(out: Path, folder: str, name: str) -> str:
-    """Relative links to the documents of `name` that exist in `out/folder`."""
+def _links(out: Path, folder: str, name: str) -> list[tuple[str, str]]:
+    """(relative link, kind) of the documents of `name` that exist in `out/folder`."""
     prefix = f"{folder}/" if folder else ""
-    return " ".join(
-        f'<a href="{esc(prefix + name + "." + kind)}">{esc(kind.upper())}</a>'
-        for kind in KINDS if (out / prefix / f"{name}.{kind}").is_file()
-    )
+    return [(f"{prefix}{name}.{kind}", kind.upper()) for kind in KINDS if (out / prefix / f"{name}.{kind}").is_file()]

@@ -16,6 +16,7 @@ from typing import Any
 from ..figures.markup import META_KEY
 from ..model.errors import RiskkitError
 from .browser import BrowserError, OfflineBrowser, find_browser
+from .transport import kernel_transport, remove_transport
 from ..model.yamlio import write_atomic
 from ..notebooks import SCHOOL_REPORT as SCHOOL_NOTEBOOK, notebook_path
 
@@ -62,7 +63,7 @@ class ReportRenderer:
             exclude_input_prompt=True, exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True,
         )
         self._printer = OfflineBrowser() if "pdf" in self.formats else None
-        self._km = KernelManager(kernel_name="python3")
+        self._km = KernelManager(kernel_name="python3", **kernel_transport())
         self._kc = None
         try:
             self._km.start_kernel(extra_arguments=KERNEL_ARGS)
@@ -143,6 +144,7 @@ class ReportRenderer:
         self._drop_client()
         if self._km.has_kernel:
             self._km.shutdown_kernel(now=True)
+        remove_transport(self._km)
 
     def __enter__(self) -> ReportRenderer:
         return self

@@ -21,6 +21,8 @@ from ..model.errors import Problem
 MAX_BYTES = 20_000_000  # a file larger than this is refused before it is read
 MAX_UNZIPPED = 100_000_000  # the XML inside an XLSX may not unpack to more than this
 MAX_ROWS = 20_000  # data rows per file: 1,500 schools x 13 risks fit; split larger files
+MAX_ENTRIES = 1_000  # files inside an XLSX (a workbook of a few sheets holds a few dozen)
+MAX_CELL = 32_767  # characters in one cell, Excel's own limit
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -106,6 +108,9 @@ def _read_csv(raw: bytes, name: str) -> tuple[Table | None, list[Problem]]:
     try:
         for number, values in enumerate(reader, start=1):
             cells = [_unquote(v) for v in values]
+            long = next((i for i, v in enumerate(values) if len(v) > MAX_CELL), None)
+            if long is not None:
+                return None, [_too_long(name, f"row {number}, column {long + 1}", len(values[long]))]
             if table is None:
                 table = Table(name, None, [v.strip() or None for v in values])
                 continue
@@ -114,6 +119,8 @@ def _read_csv(raw: bytes, name: str) -> tuple[Table | None, list[Problem]]:
             if any(cells):
                 table.rows.append((number, cells))
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            return None, [_too_long(name, f"row {reader.line_num}", None)]
         return None, [Problem(name, f"row {reader.line_num}", None, f"not readable as CSV: {exc}")]
     return table, []
 
@@ -124,16 +131,25 @@ def _unquote(value: str) -> str | None:
     return value if value.strip() else None
 
 
+def _too_long(name: str, where: str, length: int | None) -> Problem:
+    got = f"{length} characters" if length else f"more than {MAX_CELL} characters"
+    return Problem(name, where, got, f"cell too long; at most {MAX_CELL} characters per cell")
+
+
 def _too_many(name: str) -> Problem:
     return Problem(name, "", f"more than {MAX_ROWS} rows", f"too many rows; at most {MAX_ROWS} data rows per file, split it")
 
 
 def _read_xlsx(raw: bytes, name: str) -> tuple[list[Table], list[Problem]]:
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
+        if len(archive.infolist()) > MAX_ENTRIES:
+            entries = len(archive.infolist())
+            return [], [Problem(name, "", f"{entries} files inside", f"not a plain XLSX; at most {MAX_ENTRIES} files inside")]
         unpacked = sum(info.file_size for info in archive.infolist())
         if unpacked > MAX_UNZIPPED:
             return [], [Problem(name, "", f"{unpacked} bytes unpacked", f"XLSX too large; at most {MAX_UNZIPPED} bytes unpacked")]
@@ -146,6 +162,10 @@ def _read_xlsx(raw: bytes, name: str) -> tuple[list[Table], list[Problem]]:
             table = Table(name, sheet.title, [], merged=sheets.get(sheet.title, (0, []))[1])
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 cells = [(ooxml_unescape(v) if v.strip() else None) if isinstance(v, str) else v for v in values]
+                long = next((i for i, v in enumerate(cells) if isinstance(v, str) and len(v) > MAX_CELL), None)
+                if long is not None:
+                    where = table.where(number, get_column_letter(long + 1))
+                    return [], [_too_long(name, where, len(cells[long]))]
                 if number == 1:
                     table.header = [str(v).strip() if v is not None else None for v in cells]
                 elif any(v is not None for v in cells):

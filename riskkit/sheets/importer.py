@@ -11,10 +11,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from ..model.assessment import SchoolAssessment
+from ..model.assessment import SchoolAssessment, read_school
 from ..model.catalogue import Catalogue
 from ..model.district import District
 from ..model.errors import Problem
+from ..model.locks import FileConflict
 from ..model.i18n import Lang, label
 from .intake import read_files
 from ..model.yamlio import key_path, write_atomic
@@ -104,21 +105,32 @@ def plan_import(district: District, paths: list[Path]) -> tuple[list[Outcome], l
 
 
 def apply_import(district: District, outcomes: list[Outcome], now: datetime | None = None) -> list[Outcome]:
-    """Write created and updated schools; an updated school's previous file goes to `schools/.history/` first."""
+    """Write created and updated schools, each under its lock; an updated school's previous file goes to
+    `schools/.history/` first. A school whose file changed since the import read it (or that appeared meanwhile)
+    is refused with FileConflict, its file untouched."""
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
     done = []
     for outcome in outcomes:
-        if outcome.action == "updated":
-            current = next(p for p in (district.schools_dir / f"{outcome.school_id}{s}" for s in (".yaml", ".yml")) if p.is_file())
-            previous = district.schools_dir / HISTORY_DIR / f"{outcome.school_id}.{stamp}{current.suffix}"
-            write_atomic(previous, current.read_bytes())
-            district.save_school(outcome.assessment)
-            if current.suffix == ".yml":  # save_school writes .yaml; keep one file per school
-                current.unlink()
-            outcome = replace(outcome, previous=previous)
-        elif outcome.action == "created":
-            district.save_school(outcome.assessment)
-        done.append(outcome)
+        if outcome.action not in ("updated", "created"):
+            done.append(outcome)
+            continue
+        expected = district.schools.get(outcome.school_id)
+        kept: list[Path] = []
+
+        def check_and_keep(current: Path, expected: SchoolAssessment | None = expected, kept: list[Path] = kept) -> None:
+            """Under the school's lock: the file is still what the plan read; keep a copy of it in the history."""
+            found = read_school(current, district.catalogue)[0] if current.is_file() else None
+            same = (found is None and expected is None and not current.exists()) or (
+                found is not None and expected is not None
+                and canonical(found, district.catalogue) == canonical(expected, district.catalogue))
+            if not same:
+                raise FileConflict(current, "changed since the import read it; nothing was written, import again")
+            if expected is not None:
+                kept.append(district.schools_dir / HISTORY_DIR / f"{outcome.school_id}.{stamp}{current.suffix}")
+                write_atomic(kept[0], current.read_bytes())
+
+        district.save_school(outcome.assessment, check_and_keep)
+        done.append(replace(outcome, previous=kept[0]) if kept else outcome)
     return done
 
 
