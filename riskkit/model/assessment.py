@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import PlainValidator, ValidationError as PydanticValidationError
+from pydantic import PlainSerializer, PlainValidator, ValidationError as PydanticValidationError
 
 from . import method
 from .catalogue import Catalogue, Risk
@@ -74,7 +74,12 @@ def _measure_in_place(value: Any) -> str | PartialMeasure:
     raise ValueError("must be a measure id, or {measure: <id>, partial: <scope in words>} for a measure in part")
 
 
-MeasureInPlace = Annotated[str | PartialMeasure, PlainValidator(_measure_in_place)]
+def _dump_measure(value: str | PartialMeasure) -> str | dict[str, str]:
+    return value if isinstance(value, str) else value.model_dump()
+
+
+# One validator for both shapes, so a problem is named at the item (a plain union names each member's failure).
+MeasureInPlace = Annotated[Any, PlainValidator(_measure_in_place), PlainSerializer(_dump_measure)]
 
 
 class SeverityRaise(_Model):
