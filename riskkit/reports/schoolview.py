@@ -6,13 +6,12 @@ Every block is HTML built from data (labels, catalogue, matrix, the school's fil
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model.assessment import PlannedMeasure, RiskResult, SchoolAssessment
 from ..model.district import District, load_district
@@ -20,6 +19,11 @@ from ..model.errors import RiskkitError
 from ..model.i18n import LANGUAGES, Lang, label
 from ..figures.plots import risk_matrix_figure, risk_numbers
 from ..figures.markup import Block, esc
+
+from .staticfig import Parts, PlotlyFigure
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 LEVEL_ORDER = ("high", "medium", "low")
 
@@ -171,19 +175,23 @@ class SchoolView:
                  for level in LEVEL_ORDER if counts[level]]
         return ", ".join(parts) or "0"
 
-    def heatmap(self) -> Block:
-        """The risk matrix as inline SVG (drawn by the offline browser) with a text alternative and a table of positions."""
-        from .staticfig import figure_svg
-
+    def matrix_figure(self) -> tuple[go.Figure, str]:
+        """The risk matrix figure and its text alternative (plain text: counts per level before and after)."""
         fig = risk_matrix_figure(self.results, self.district.matrix, self.lang)
         fig.update_layout(title_text="", margin_t=20, height=580)
         assessed = [r for r in self.results if r.assessed]
-        alt = self.t(
-            "matrix_alt", count=len(assessed),
-            inherent=self._count_words(Counter(r.inherent_level for r in assessed)),
+        alt = label("report.matrix_alt", self.lang).format(
+            count=len(assessed), inherent=self._count_words(Counter(r.inherent_level for r in assessed)),
             residual=self._count_words(Counter(r.residual_level for r in assessed)),
         )
-        svg = _accessible_svg(figure_svg(fig), self.t("matrix_title"), alt)
+        return fig, alt
+
+    def heatmap(self) -> Parts:
+        """Heading, the risk matrix as a plotly output with its text alternative (drawn as static SVG on export)
+        and a table of positions."""
+        fig, alt = self.matrix_figure()
+        figure = PlotlyFigure(fig, label("report.matrix_title", self.lang), alt, css_class="heatmap", ident="matrix",
+                              caption=True)
         rows = []
         for r in self.results:
             if r.assessed:
@@ -199,12 +207,9 @@ class SchoolView:
             f'<th scope="col">{self.t("col_inherent")}</th><th scope="col">{self.t("col_residual")}</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>'
         )
-        html = (
-            f'<section aria-labelledby="matrix"><h2 id="matrix">{self.t("matrix_title")}</h2>'
-            f'<p>{self.t("matrix_intro", method=self.district.matrix.title[self.lang])}</p>'
-            f'<figure class="heatmap">{svg}<figcaption>{alt}</figcaption></figure>{table}</section>'
-        )
-        return Block(html)
+        head = (f'<h2 id="matrix">{self.t("matrix_title")}</h2>'
+                f'<p>{self.t("matrix_intro", method=self.district.matrix.title[self.lang])}</p>')
+        return Parts(Block(head), figure, Block(table))
 
     def risks(self) -> Block:
         """One section per catalogue risk; a risk the school has not assessed is marked open, never scored."""
@@ -307,17 +312,3 @@ class SchoolView:
 
 def _list(items: list[str]) -> str:
     return f'<ul class="plain">{"".join(f"<li>{i}</li>" for i in items)}</ul>' if items else ""
-
-
-_SVG_OPEN = re.compile(r"<svg\b[^>]*>")
-
-
-def _accessible_svg(svg: str, title: str, desc: str) -> str:
-    """Give the drawn SVG a role, a title and a description (the text alternative), and let CSS size it."""
-    match = _SVG_OPEN.search(svg)
-    if match is None:
-        raise RiskkitError("the risk matrix drawing is not an SVG image")
-    tag = re.sub(r'\s(width|height|style)="[^"]*"', "", match.group(0))
-    tag = tag.replace("<svg", '<svg role="img" aria-labelledby="matrix-svg-title matrix-svg-desc"', 1)
-    inner = f'<title id="matrix-svg-title">{title}</title><desc id="matrix-svg-desc">{desc}</desc>'
-    return svg[: match.start()] + tag + inner + svg[match.end():]
