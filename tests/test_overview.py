@@ -10,6 +10,7 @@ import papermill
 import pytest
 
 from riskkit import load_district
+from riskkit.reports.svgexport import StaticFigures
 from riskkit.reports.overview import assessment_gaps, level_table, likelihood_spread, load_overview, prior_consultation, what_if
 
 from conftest import REPO, TODAY
@@ -107,6 +108,9 @@ def test_notebook_runs_in_a_kernel_in_english(module_district_dir, tmp_path):
     )
     nb = nbformat.read(out, as_version=4)
     nbformat.validate(nb)
+    figures = [o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert len(figures) == 3  # plain plotly outputs; the export draws them as SVG
+    nb, _ = StaticFigures().preprocess(nb, {})
     html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
     for text in (
         "<h1>Overview of the data protection impact assessments: Landkreis Musterau (fiktiv)</h1>",

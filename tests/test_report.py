@@ -217,6 +217,68 @@ def test_papermill_cli_runs_the_notebook(district, tmp_path):
     assert '<h2 id="plan">Action plan</h2>' in html
 
 
+def test_notebook_figure_is_a_plain_plotly_output_with_its_text_alternative(reports):
+    """The kernel draws nothing: the executed notebook holds plotly's own output; the export made it SVG."""
+    nb = nbformat.read(reports["de"]["ipynb"], as_version=4)
+    cell = next(c for c in nb.cells if c.source == "view.heatmap()")
+    kinds = [sorted(o.get("data", {})) for o in cell.outputs]
+    assert kinds == [["text/html", "text/plain"], ["application/vnd.plotly.v1+json", "text/plain"], ["text/html", "text/plain"]]
+    figure = cell.outputs[1]
+    assert figure["data"]["text/plain"].startswith("Risikomatrix. Risikomatrix mit 10 bewerteten Risiken.")
+    assert figure["data"]["application/vnd.plotly.v1+json"]["config"]["showSendToCloud"] is False
+    assert figure["metadata"]["riskkit"]["figure"]["id"] == "matrix"
+    assert "<svg" not in nbformat.writes(nb)
+    assert _html(reports, "de").count("<svg") == 1
+
+
+def test_a_browser_that_died_is_replaced_and_the_report_retried(district, renderer):
+    renderer._browser.kill()  # as if Chromium crashed between two schools
+    documents = renderer.render(notebook_path(SCHOOL_NOTEBOOK), {"district_dir": str(district.path),
+                                "school_id": EN_SCHOOL, "lang": "en", "today": TODAY.isoformat()}, name=EN_SCHOOL)
+    assert b'<figure class="heatmap"><svg' in documents["html"] and documents["pdf"].startswith(b"%PDF-")
+    assert renderer._browser.alive
+
+
+def test_browser_timeout_fails_the_report_with_its_notebook(district, monkeypatch):
+    """A drawing that hangs: the browser is killed after the timeout, replaced, the export retried once."""
+    import time
+
+    from riskkit.reports.browser import OfflineBrowser
+
+    drawn: list[float] = []
+    monkeypatch.setattr(OfflineBrowser, "_draw", lambda self, *args: drawn.append(time.sleep(8)))
+    with ReportRenderer(("html",), browser_timeout=2) as stuck:
+        with pytest.raises(ReportError) as caught:
+            stuck.render(notebook_path(SCHOOL_NOTEBOOK), {"district_dir": str(district.path), "school_id": EN_SCHOOL,
+                         "lang": "en"}, name=EN_SCHOOL)
+    assert str(caught.value) == (f"{EN_SCHOOL}: the browser did not answer within 2 s and was stopped "
+                                 "(also after a browser restart)")
+    nb = nbformat.reads(caught.value.notebook.decode(), as_version=4)
+    assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_cell_timeout_stops_the_cell_keeps_the_notebook_and_the_kernel_recovers(renderer, tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("pause = 0", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print('before')"),
+        nbformat.v4.new_code_cell("import time\ntime.sleep(pause)"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    path = tmp_path / "slow.ipynb"
+    nbformat.write(notebook, path)
+    renderer.cell_timeout = 2
+    try:
+        with pytest.raises(ReportError) as caught:
+            renderer.render(path, {"pause": 60}, name="slow")
+        assert str(caught.value) == "slow: a cell ran longer than 2 s and was stopped"
+        executed = nbformat.reads(caught.value.notebook.decode(), as_version=4)
+        assert "".join(o.get("text", "") for o in executed.cells[-2].outputs) == "before\n"
+        assert "riskkit-reset" not in caught.value.notebook.decode()
+        documents = renderer.render(path, {"pause": 0}, name="quick")  # the kernel was restarted
+        assert documents["pdf"].startswith(b"%PDF-")
+    finally:
+        renderer.cell_timeout = 600
+
+
 def test_failing_cell_names_school_and_cell_and_writes_nothing(district, renderer, tmp_path):
     with pytest.raises(ReportError) as caught:
         render_school_report(district.path, DE_SCHOOL, lang="fr", out=tmp_path / "out", renderer=renderer)
@@ -243,8 +305,9 @@ def test_unknown_school_lists_ids_before_any_kernel(district_dir, monkeypatch):
 
 
 def test_unknown_format_is_refused(district_dir):
+    """Invalid input: exit code 2, as the README promises (it was 3, an engine failure)."""
     result = CliRunner().invoke(main, ["report", str(district_dir), DE_SCHOOL, "--format", "html,docx"])
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert result.output == "error: unknown report format docx; allowed: html, pdf\n"
 
 

@@ -20,6 +20,7 @@ from ..model.i18n import Lang, label
 from ..model.method import LEVELS, RISK_LEVELS
 from ..figures.plots import INK, LEVEL_FILL, LEVEL_TEXT, RESIDUAL_FILL
 from .schoolview import lang_and_day
+from .staticfig import Parts, PlotlyFigure
 from ..figures.markup import Block, esc, level_chip, risk_numbers
 
 if TYPE_CHECKING:
@@ -277,7 +278,7 @@ class Overview:
             {"title": title, "lang": lang},
         )
 
-    def heatmap(self, kind: Kind) -> Block:
+    def heatmap(self, kind: Kind) -> Parts:
         """Heading, explanation with the legend, the figure and the level table that is its text alternative."""
         lang = self.lang
         table = level_table(self.district, kind)
@@ -289,11 +290,11 @@ class Overview:
         legend = "; ".join(
             f"{_level_code(level, lang)} = {_level_name(level, self.district, lang)}" for level in (*RISK_LEVELS, None)
         )
-        return Block(
-            f"<h2>{esc(label(f'overview.heatmap_{kind}', lang))}</h2>"
-            f"<p>{esc(label(f'overview.heatmap_{kind}_text', lang))} {esc(label('summary.legend', lang))}: {esc(legend)}</p>"
-            + _figure(level_heatmap(self.district, lang, kind), f"heatmap-{kind}-svg", label(f"overview.heatmap_{kind}_table", lang))
-            + _table(label(f"overview.heatmap_{kind}_table", lang), head, rows, raw=True)
+        return Parts(
+            Block(f"<h2>{esc(label(f'overview.heatmap_{kind}', lang))}</h2>"
+                  f"<p>{esc(label(f'overview.heatmap_{kind}_text', lang))} {esc(label('summary.legend', lang))}: {esc(legend)}</p>"),
+            _figure(level_heatmap(self.district, lang, kind), label(f"overview.heatmap_{kind}_table", lang)),
+            Block(_table(label(f"overview.heatmap_{kind}_table", lang), head, rows, raw=True)),
         )
 
     def risk_legend(self) -> Block:
@@ -320,7 +321,7 @@ class Overview:
         head = [label("school", lang), label("overview.high_risks", lang)]
         return Block(text + _table(label("overview.prior_consultation_table", lang), head, rows, raw=True))
 
-    def spread(self) -> Block:
+    def spread(self) -> Parts:
         """Per risk, the schools' likelihood estimates counted per level, the median and the outliers by name."""
         lang = self.lang
         spread = likelihood_spread(self.district)
@@ -337,10 +338,10 @@ class Overview:
                 esc(_number(row["median"])), outliers or "&ndash;",
             ])
         text = label("overview.spread_text", lang).format(distance=OUTLIER_DISTANCE)
-        return Block(
-            f"<h2>{esc(label('overview.spread_title', lang))}</h2><p>{esc(text)}</p>"
-            + _figure(spread_figure(self.district, lang), "spread-svg", label("overview.spread_table", lang))
-            + _table(label("overview.spread_table", lang), head, rows, raw=True)
+        return Parts(
+            Block(f"<h2>{esc(label('overview.spread_title', lang))}</h2><p>{esc(text)}</p>"),
+            _figure(spread_figure(self.district, lang), label("overview.spread_table", lang)),
+            Block(_table(label("overview.spread_table", lang), head, rows, raw=True)),
         )
 
     def gaps(self) -> Block:
@@ -442,12 +443,9 @@ def _level_cell(level: str | None, district: District, lang: Lang) -> str:
     return level_chip(level, _level_code(level, lang), title=_level_name(level, district, lang))
 
 
-def _figure(fig: go.Figure, ident: str, name: str) -> str:
-    """The figure as inline SVG (drawn by the offline browser), an image named like the table below it, which
-    is its text alternative."""
-    from .staticfig import accessible_svg
-
-    return f'<figure class="overview">{accessible_svg(fig, ident, name)}</figure>'
+def _figure(fig: go.Figure, description: str) -> PlotlyFigure:
+    """The figure as a plotly output (static SVG on export), announced as an image described by the table below it."""
+    return PlotlyFigure(fig, description, css_class="overview")
 
 
 def _table(caption: str, head: Iterable[str], rows: Iterable[Sequence[str]], *, raw: bool = False) -> str:

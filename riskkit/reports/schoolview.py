@@ -12,7 +12,7 @@ from datetime import date
 from functools import cached_property
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
@@ -23,6 +23,11 @@ from ..model.errors import RiskkitError
 from ..model.i18n import LANGUAGES, Lang, label
 from ..figures.plots import risk_matrix_figure
 from ..figures.markup import Block, effect_text, macro, risk_numbers, text_label
+
+from .staticfig import Parts, PlotlyFigure
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 LEVEL_ORDER = ("high", "medium", "low")
 TEMPLATE = "school.html.j2"
@@ -134,20 +139,24 @@ class SchoolView:
                  for level in LEVEL_ORDER if counts[level]]
         return ", ".join(parts) or "0"
 
-    def heatmap(self) -> Block:
-        """The risk matrix as inline SVG (drawn by the offline browser) with a text alternative and a table of positions."""
-        from .staticfig import accessible_svg
-
+    def matrix_figure(self) -> tuple[go.Figure, str]:
+        """The risk matrix figure and its text alternative (plain text: counts per level before and after)."""
         fig = risk_matrix_figure(self.results, self.district.matrix, self.lang)
         fig.update_layout(title_text="", margin_t=20, height=580)
         assessed = [r for r in self.results if r.assessed]
-        alt = self.t(
-            "matrix_alt", count=len(assessed),
-            inherent=self._count_words(Counter(r.inherent_level for r in assessed)),
+        alt = label("report.matrix_alt", self.lang).format(
+            count=len(assessed), inherent=self._count_words(Counter(r.inherent_level for r in assessed)),
             residual=self._count_words(Counter(r.residual_level for r in assessed)),
         )
-        svg = Markup(accessible_svg(fig, "matrix-svg", label("report.matrix_title", self.lang), str(alt)))
-        return self._block("heatmap", svg, alt)
+        return fig, alt
+
+    def heatmap(self) -> Parts:
+        """Heading, the risk matrix as a plotly output with its text alternative (drawn as static SVG on export)
+        and a table of positions."""
+        fig, alt = self.matrix_figure()
+        figure = PlotlyFigure(fig, label("report.matrix_title", self.lang), alt, css_class="heatmap", ident="matrix",
+                              caption=True)
+        return Parts(self._block("heatmap_head"), figure, self._block("positions"))
 
     def risks(self) -> Block:
         """One section per catalogue risk; a risk the school has not assessed is marked open, never scored."""
