@@ -294,7 +294,8 @@ class SchoolView:
         return self._block("necessity")
 
     def heatmap(self) -> Block:
-        """The risk matrix as inline SVG (drawn by the offline browser) with a text alternative and a table of positions."""
+        """6. The risk matrix as inline SVG (drawn by the offline browser) with a text alternative and a table of the
+        applicable risks' positions."""
         from .staticfig import accessible_svg
 
         fig = risk_matrix_figure(self.results, self.district.matrix, self.lang)
