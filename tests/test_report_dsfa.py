@@ -314,6 +314,7 @@ def test_description_modules_off_extra_data_and_a_school_without_platform(report
                            "Die Schule hat ihre Plattform noch nicht beschrieben. Es fehlen die genutzten Module")
     assert "Bis dahin gelten alle Module als genutzt" in none and "Die Schule nutzt alle Module der Plattform." in none
     assert "Die Schule hat keine Rechtsgrundlage gewählt; möglich sind:" in none
+    assert "(Angabe der Schule)" not in none and "Umfang (ungefähr) nicht angegeben" in none  # nothing invented
     pdf = " ".join(pdf_pages(reports, "de", "rs-an-der-aue"))
     assert "Die Schule hat ihre Plattform noch nicht beschrieben." in pdf
 
