@@ -130,7 +130,7 @@ def input_columns(slots: int, fields: list[SchoolField] | None = None) -> list[s
 
 def derived_columns() -> tuple[str, ...]:
     inputs = {*SCHOOL_COLUMNS, *RISK_COLUMNS}
-    return (*(c for c in RESULT_COLUMNS if c not in inputs), *STATUS_COLUMNS)
+    return (*STATUS_COLUMNS, *(c for c in RESULT_COLUMNS if c not in inputs))
 
 
 def _get(data: dict[str, Any], path: tuple[str, ...]) -> Any:

@@ -25,8 +25,8 @@ from ..model.method import LEVELS, RISK_LEVELS
 from ..model.yamlio import key_path, pydantic_problems
 from .files import Table, read_table_file
 from .flat import (
-    CHOICES, OVERRIDE_FIELDS, PARTIAL_COLUMN, PARTIAL_FIELDS, PLANNED_COLUMN, PLANNED_FIELDS, REQUIRED_COLUMNS,
-    RISK_COLUMNS, RISK_FIELDS, SchoolField, derived_columns, input_columns, partial_column, planned_column,
+    CHOICES, OVERRIDE_FIELDS, PARTIAL_COLUMN, PLANNED_COLUMN, PLANNED_FIELDS, REQUIRED_COLUMNS, RISK_COLUMNS,
+    SCHOOL_COLUMNS, RISK_FIELDS, SchoolField, derived_columns, input_columns, partial_column, planned_column,
     school_fields,
 )
 from .questionnaire import (
@@ -534,10 +534,10 @@ def _flat_schools(table: Table, district: District) -> tuple[list[RawSchool], li
         return [], [Problem(table.file, table.where(1), None, "row 1 must hold the column headers")]
     names = flat_header_names(district)
     keys = [names.get(_fold(h)) if h else None for h in table.header]
-    derived = set(derived_columns())
-    hint = (f"{', '.join([*(f.column for f in school_fields(district.catalogue, district.config)), *RISK_COLUMNS])},"
-            f" partial_N_measure/scope, planned_N_measure/owner/due/note (N = 1, 2, ...), or their German headers"
-            f"; derived, ignored: {', '.join(derived)}")
+    others = [f.column for f in school_fields(district.catalogue, district.config) if f.column not in SCHOOL_COLUMNS]
+    hint = (f"{', '.join([*SCHOOL_COLUMNS, *RISK_COLUMNS, *others])}, partial_N_measure/scope,"
+            f" planned_N_measure/owner/due/note (N = 1, 2, ...), or their German headers"
+            f"; derived, ignored: {', '.join(derived_columns())}")
     problems = _structure_problems(table, keys, REQUIRED_COLUMNS, hint, lambda k: k)
     if not table.rows and not problems:
         problems.append(Problem(table.file, table.where(1), None, "no data rows below the header row"))
@@ -732,7 +732,7 @@ class _Questionnaire:
         known = [c.id for c in self.cat.threshold_criteria]
         for cells in self.id_rows(table, THRESHOLD_COLUMNS, "criterion_id", known):
             criterion = _ident(cells["criterion_id"].value)
-            for key, column in (("answer", f"threshold_{criterion}"), ("reason", f"threshold_{criterion}_reason")):
+            for key, column in (("answer", f"threshold_{criterion}"), ("answer_reason", f"threshold_{criterion}_reason")):
                 if key in cells:
                     self.fields[column] = [cells[key]]
 

@@ -23,7 +23,7 @@ PLATFORM_FIELDS = ("platform_hosting", "platform_operation", "platform_running_s
                    "platform_staff")
 MODULE_HEADER = ("module", "in_use", "legal_basis", "groups")
 QUESTION_COLUMNS = ("question_id", "part", "question", "guidance", "vendor_default", "status", "text")
-THRESHOLD_COLUMNS = ("criterion_id", "criterion", "guidance", "district_answer", "answer", "reason")
+THRESHOLD_COLUMNS = ("criterion_id", "criterion", "guidance", "district_answer", "answer", "answer_reason")
 VIEW_COLUMNS = ("council_id", "council", "sought", "on", "summary", "why_not")
 VIEW_KEYS = {"sought": "sought", "on": "on", "summary": "summary", "why_not": "reason"}
 DECISION_FIELDS = ("decision_by", "decision_on", "decision_outcome", "decision_conditions")
