@@ -191,7 +191,9 @@ def import_(files: tuple[Path, ...], district_dir: Path, dry_run: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (default: reports/<district>/<district>-results.<format>).")
 @click.option("--today", type=IsoDate(), help="Date to judge overdue reviews by (YYYY-MM-DD).")
-def export(district_dir: Path, fmt: str, output: Path | None, today: date | None) -> None:
+@click.option("--lang", type=LANG, help="Headers and values: de (for German Excel: ';', names) or en (ids, numbers);"
+                                        " default: the district's language.")
+def export(district_dir: Path, fmt: str, output: Path | None, today: date | None, lang: str | None) -> None:
     """Export the district's results table, one row per school and risk, safe to open in a spreadsheet."""
     from ..model.district import load_district
     from ..sheets.export import export as write_export
@@ -199,8 +201,8 @@ def export(district_dir: Path, fmt: str, output: Path | None, today: date | None
 
     district = load_district(district_dir)
     output = output or Path("reports") / district.id / f"{district.id}-results.{fmt}"
-    write_export(district, fmt, output, today)
-    click.echo(f"{label('sheet.written', district.config.language)}: {output}")
+    write_export(district, fmt, output, today, lang)
+    click.echo(f"{label('sheet.written', lang or district.config.language)}: {output}")
 
 
 @main.command()
