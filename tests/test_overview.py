@@ -10,7 +10,9 @@ import papermill
 import pytest
 
 from riskkit import load_district
-from riskkit.reports.overview import assessment_gaps, level_table, likelihood_spread, load_overview, prior_consultation, what_if
+from riskkit.reports.overview import (
+    assessment_gaps, level_table, likelihood_spread, load_overview, prior_consultation, ranked_gaps, what_if,
+)
 
 from conftest import REPO, TODAY
 
@@ -24,12 +26,17 @@ def district(module_district_dir: Path):
 
 def test_level_table_has_every_school_and_risk_and_open_cells(district):
     table = level_table(district)
-    assert table.shape == (12, 13)
+    assert table.shape == (12, 22)
     assert list(table.columns) == [r.id for r in district.catalogue.risks]
     row = table.loc["gs-kleeblatt"]
     assert [risk for risk, level in row.items() if level is None] == [
-        "vc-operator-data", "logs-monitoring", "third-party-addons",
+        "vc-operator-data", "logs-monitoring", "third-party-addons", "admin-data-on-platform",
+        "vendor-remote-maintenance", "vc-counselling-exposure", "admin-actions-unlogged",
     ]
+    # not applicable (the school does not use the add-on module) is a state of its own, never open
+    assert table.loc["gs-am-lindenweg", "third-party-addons"] == "na"
+    assert {s for s, level in table["third-party-addons"].items() if level == "na"} == {
+        "foerderzentrum-am-weiher", "gs-am-lindenweg"}
     assert table.loc["gs-sonnenhuegel", "vc-recording"] == "high"
     assert level_table(district, "inherent").loc["gs-sonnenhuegel", "vc-recording"] == "high"
 
@@ -55,22 +62,31 @@ def test_likelihood_spread_counts_median_and_outliers(district):
         "admin-misuse": {"obs-wiesental": 4},
         "third-party-addons": {"bbs-musterau": 4},
     }
-    assert spread.loc["third-party-addons", "assessed"] == 11  # gs-kleeblatt left it open
+    assert spread.loc["third-party-addons", "assessed"] == 9  # gs-kleeblatt left it open, two schools do not use it
 
 
 def test_gaps_list_incomplete_and_overdue(district):
     gaps = assessment_gaps(district, [], TODAY)
+    kleeblatt_open = ["vc-operator-data", "logs-monitoring", "third-party-addons", "admin-data-on-platform",
+                      "vendor-remote-maintenance", "vc-counselling-exposure", "admin-actions-unlogged"]
+    aue_open = ["leaver-data-retained", "admin-data-on-platform", "private-devices", "vendor-remote-maintenance",
+                "initial-password-birthdate", "name-search-disclosure", "multi-school-administration",
+                "vc-counselling-exposure", "admin-actions-unlogged"]
     assert gaps.values.tolist() == [
-        ["gs-kleeblatt", "incomplete", ["vc-operator-data", "logs-monitoring", "third-party-addons"]],
+        ["gs-kleeblatt", "incomplete", kleeblatt_open],
+        ["rs-an-der-aue", "incomplete", aue_open],
         ["rs-an-der-aue", "overdue", date(2026, 6, 10)],
     ]
+    # ranked to work on: overdue first, then the most open risks first
+    assert ranked_gaps(gaps)[["school", "gap"]].values.tolist() == [
+        ["rs-an-der-aue", "overdue"], ["rs-an-der-aue", "incomplete"], ["gs-kleeblatt", "incomplete"]]
 
 
 def test_what_if_counts_schools_left_with_a_high_residual_risk(district):
     frame = what_if(district)
     assert set(frame["high_now"]) == {4}
     assert frame.loc["older-classes-only", "high_after"] == 2  # igs-musterau-nord's two high risks both fall
-    assert frame.loc["addon-review", "high_after"] == 3  # bbs-musterau's add-on risk falls
+    assert frame.loc["class-teacher-reporting", "high_after"] == 3  # igs-musterau-nord's bullying risk falls
     assert frame.loc["daily-backup", "high_after"] == 4
     assert list(frame["fewer"]) == sorted(frame["fewer"], reverse=True)
 

@@ -236,7 +236,9 @@ def run_batch(
         manifest["interrupted"] = result.interrupted
         _write_manifest(out, manifest)
         from .index import write_index
+        from .overview import write_tables
 
+        write_tables(district, out, today)  # the overview's full tables, beside it and linked from it
         write_index(out, district, manifest, lang)
     return result
 

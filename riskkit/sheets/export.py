@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..model.district import RESULT_COLUMNS, District
 from .flat import input_columns, planned_slots, school_rows
 from .files import ooxml_escape
+from ..figures.cells import neutralise
 from ..model.yamlio import write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
 
 Format = Literal["csv", "xlsx"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_frame(district: District, today: date | None = None) -> pd.DataFrame:
@@ -32,14 +32,6 @@ def export_frame(district: District, today: date | None = None) -> pd.DataFrame:
     for column in ("override_likelihood", "override_severity"):
         inputs[column] = inputs[column].astype("Int64")
     return results.merge(inputs, on=["school_id", "risk_id"], how="left", validate="one_to_one")
-
-
-def neutralise(text: str) -> str:
-    """Prefix an apostrophe to text a spreadsheet would run as a formula, and to text that starts with one.
-
-    Import drops one leading apostrophe from CSV cells, so the round trip gives the text back unchanged.
-    """
-    return "'" + text if text.startswith((*FORMULA_START, "'")) else text
 
 
 def _plain(value: Any) -> Any:
