@@ -212,7 +212,7 @@ class District:
             "assessed_on": grouped["assessed_on"].first(),
             "next_review": grouped["next_review"].first(),
             "review_overdue": grouped["review_overdue"].first(),
-            "open": grouped.apply(lambda g: int((g["applicable"] & ~g["assessed"]).sum()), include_groups=False),
+            "open": (results["applicable"] & ~results["assessed"]).groupby(results["school_id"], sort=False).sum(),
             "not_applicable": grouped["applicable"].apply(lambda s: int((~s).sum())),
             **{f"residual_{level}": counts[level] for level in RISK_LEVELS},
             "prior_consultation": grouped["prior_consultation"].any(),

@@ -194,6 +194,10 @@ def kind_table(summary: pd.DataFrame) -> pd.DataFrame:
     open and not applicable (counted apart), and the schools at each DSFA step."""
     import pandas as pd
 
+    columns = ["schools", "prior_consultation", "review_overdue", "with_open_risks", "risks_open",
+               "risks_not_applicable", *STEPS]
+    if summary.empty:
+        return pd.DataFrame(columns=columns, dtype=int).rename_axis("school_kind")
     grouped = summary.groupby("school_kind", sort=True, observed=True)
     frame = pd.DataFrame({
         "schools": grouped.size(),
@@ -216,24 +220,21 @@ def what_if(district: District) -> pd.DataFrame:
     import pandas as pd
 
     cat, matrix = district.catalogue, district.matrix
-    # Each assessed risk is taken once from the district's results; a measure re-assesses only what it would change.
-    assessed = [
-        [(r, district.school(school_id)) for r in district.evaluate(school_id) if r.assessed]
-        for school_id in district.schools
-    ]
+    # A measure only lowers risks, so only the risks high today can change the count: per school, its high risks.
+    high = {school_id: [r for r in district.evaluate(school_id) if r.prior_consultation] for school_id in district.schools}
+    high = {school_id: risks for school_id, risks in high.items() if risks}
+
+    def still_high(r: object, school_id: str, measure: Measure) -> bool:
+        entry = r.entry
+        if measure.id in entry.measure_ids or not measure.effect_on(r.risk.id):
+            return True
+        entry = entry.model_copy(update={"measures_in_place": [*entry.measures_in_place, measure.id]})
+        return assess_risk(r.risk, entry, cat, matrix, district.school(school_id)).prior_consultation
 
     def schools_high(measure: Measure | None) -> int:
-        count = 0
-        for entries in assessed:
-            for r, school in entries:
-                high, entry = r.prior_consultation, r.entry
-                if measure and measure.id not in entry.measure_ids and measure.effect_on(r.risk.id):
-                    entry = entry.model_copy(update={"measures_in_place": [*entry.measures_in_place, measure.id]})
-                    high = assess_risk(r.risk, entry, cat, matrix, school).prior_consultation
-                if high:
-                    count += 1
-                    break
-        return count
+        if measure is None:
+            return len(high)
+        return sum(any(still_high(r, school_id, measure) for r in risks) for school_id, risks in high.items())
 
     now = schools_high(None)
     rows = []
@@ -266,12 +267,14 @@ def write_tables(district: District, folder: str | Path, today: date | None = No
 
 def _csv_text(frame: pd.DataFrame) -> str:
     """A frame as spreadsheet-safe CSV: lists joined with ', ', booleans true/false, text neutralised."""
+    import pandas as pd
+
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = [_cell(v) for v in out[column]]
-        elif out[column].dtype == bool:
+        if out[column].dtype == bool:
             out[column] = out[column].map({True: "true", False: "false"})
+        elif not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = pd.Series([_cell(v) for v in out[column]], index=out.index, dtype=object)
     return "\ufeff" + out.to_csv(index=False, lineterminator="\r\n")
 
 
@@ -479,6 +482,32 @@ class Overview:
 
     def risk_names(self, risk_ids: Sequence[str]) -> list[str]:
         return [self.risk_name(r) for r in risk_ids]
+
+    def risk_refs(self, risk_ids: Sequence[str]) -> list[str]:
+        """Risks as code and title; beyond HEATMAP_MAX_SCHOOLS as codes only (the legend names them), on one line."""
+        return [", ".join(self.codes[r] for r in risk_ids)] if self.large else self.risk_names(risk_ids)
+
+    def blockers(self, school_id: str) -> str:
+        """What blocks the school's next step, in the overview's language."""
+        if self.lang == self.district.config.language:
+            return self.summary.loc[school_id, "blockers"]
+        return self.district.status(school_id).blockers_text(self.lang)
+
+    def blocker_groups(self) -> list[tuple[str, str, list[str]]]:
+        """(step, what blocks the next one, the schools' ids) for every school: by step, then the most schools first."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for school_id, step in self.summary["status"].items():
+            groups.setdefault((step, self.blockers(school_id)), []).append(school_id)
+        order = {step: i for i, step in enumerate(STEPS)}
+        return [(step, text, ids) for (step, text), ids in
+                sorted(groups.items(), key=lambda kv: (order[kv[0][0]], -len(kv[1]), kv[0][1]))]
+
+    def outlier_groups(self, outliers: pd.DataFrame) -> list[tuple[str, int, float, float, list[str]]]:
+        """The ranked outliers with the same risk and estimate in one row: (risk, estimate, median, distance, ids)."""
+        groups: dict[tuple, list[str]] = {}
+        for row in outliers.itertuples():
+            groups.setdefault((row.risk_id, row.likelihood, row.median, row.distance), []).append(row.school_id)
+        return [(*key, ids) for key, ids in groups.items()]
 
     def outlier_names(self, outliers: dict[str, int]) -> list[str]:
         """`name (estimate)` of each outlier, lowest estimate first."""
