@@ -57,8 +57,13 @@ def hostile_district(target: Path) -> Path:
     school = yaml.safe_load(school_file.read_text(encoding="utf-8"))
     school["school"]["name"] = PAYLOAD
     school["assessed_by"] = FORMULA
-    for entry in school["risks"].values():
+    first = True
+    for risk_id, entry in school["risks"].items():
         entry["reason"] = LONG
+        if first:  # one risk carries the controller's residual values with a hostile reason
+            decision = school.setdefault("dsfa", {}).setdefault("decision", {})
+            decision.setdefault("residual", {})[risk_id] = {"likelihood": 1, "severity": 1, "reason": LONG}
+            first = False
         for planned in entry.get("measures_planned", []):
             planned.update(owner=PAYLOAD, note=LONG)
     assert any(e.get("measures_planned") for e in school["risks"].values())
@@ -160,12 +165,21 @@ def test_index_shows_the_names_as_text(batch_out):
     assert PAYLOAD in assert_no_markup_from_users(html, "index")
 
 
-@pytest.mark.xfail(strict=True, reason="OVERVIEW OWNER: overview.py gives school names to plotly unescaped, so the "
-                   "heatmap's SVG holds a live <a xlink:href>; strict, so the fix turns this into a failure to unmark")
 def test_overview_html_and_its_svgs_make_no_markup(batch_out):
-    """The overview module (and its plotly figures) belongs to the overview's owner; this checks its output."""
+    """The overview's HTML, the heatmap's SVG (school names as escaped tick labels) and its tables."""
     html = (batch_out / "overview.html").read_text(encoding="utf-8")
     assert PAYLOAD in assert_no_markup_from_users(html, "overview")
+    assert "<a xlink:href" not in html and "evil.example/\">" not in html
+
+
+def test_overview_tables_beside_it_keep_text_and_neutralise_formulas(batch_out):
+    html = (batch_out / "overview.html").read_text(encoding="utf-8")
+    for name in ("overview-results.csv", "overview-schools.csv"):
+        assert f'<a href="{name}">' in html
+        rows = list(csv.DictReader(io.StringIO((batch_out / name).read_text(encoding="utf-8-sig"))))
+        assert {r["school_name"] for r in rows} == {PAYLOAD}
+    results = list(csv.DictReader(io.StringIO((batch_out / "overview-results.csv").read_text(encoding="utf-8-sig"))))
+    assert {r["reason"] for r in results if r["reason"]} == {LONG}
 
 
 def _widgets(widget: w.Widget):

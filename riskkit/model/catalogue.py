@@ -244,9 +244,18 @@ class Catalogue(Extension):
         except KeyError:
             raise UnknownIdError("measure", measure_id, self.measures_by_id) from None
 
+    @cached_property
+    def measures_by_risk(self) -> dict[str, list[Measure]]:
+        """Per risk id, the measures whose effects name it, in catalogue order (looked up once per file and risk)."""
+        by_risk: dict[str, list[Measure]] = {}
+        for measure in self.measures:
+            for risk_id in dict.fromkeys(e.risk for e in measure.effects):
+                by_risk.setdefault(risk_id, []).append(measure)
+        return by_risk
+
     def measures_for(self, risk_id: str) -> list[Measure]:
         """The measures whose effects name this risk, in catalogue order."""
-        return [m for m in self.measures if m.effect_on(risk_id)]
+        return list(self.measures_by_risk.get(risk_id, ()))
 
     @cached_property
     def modules_by_id(self) -> dict[str, Module]:

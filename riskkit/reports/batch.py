@@ -310,11 +310,13 @@ def run_batch(
         finally:
             result.seconds = time.perf_counter() - started
             from .index import write_index, write_state_index
+            from .overview import write_tables
 
             for run in runs:
                 run.manifest["finished"] = _now()
                 run.manifest["interrupted"] = result.interrupted
                 _write_manifest(run.out, run.manifest)
+                write_tables(run.district, run.out, today)  # the overview's full tables, beside it and linked from it
                 write_index(run.out, run.district, run.manifest, run.lang)
             if state is not None:
                 # A richer state overview (a notebook over all districts) would be planned as one more job above

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..model.district import RESULT_COLUMNS, District
 from ..model.i18n import Lang, label
+from ..figures.cells import neutralise
 from ..model.yamlio import write_atomic
 from .files import ooxml_escape
 from .flat import (
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 Format = Literal["csv", "xlsx"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DERIVED_KINDS: dict[str, Kind] = {
     "applicable": "bool", "assessed": "bool", "severity_raised": "bool", "overridden": "bool",
     "prior_consultation": "bool", "review_overdue": "bool", "likelihood": "level", "severity": "level",
@@ -112,13 +112,6 @@ def header_label(column: str, fields: dict[str, SchoolField], lang: Lang) -> str
         return label(f"sheet.flat.{group}", lang).format(n=slot[1], part=label(f"sheet.flat.part.{slot[2]}", lang))
     return label(f"sheet.flat.{column}", lang)
 
-
-def neutralise(text: str) -> str:
-    """Prefix an apostrophe to text a spreadsheet would run as a formula, and to text that starts with one.
-
-    Import drops one leading apostrophe from CSV cells, so the round trip gives the text back unchanged.
-    """
-    return "'" + text if text.startswith((*FORMULA_START, "'")) else text
 
 
 def _plain(value: Any) -> Any:
