@@ -47,14 +47,26 @@ def hostile_district(target: Path) -> Path:
     school["school"]["name"] = PAYLOAD
     school["assessed_by"] = FORMULA
     first = True
-    for entry in school["risks"].values():
+    for risk_id, entry in school["risks"].items():
         entry["reason"] = LONG
-        if first:  # one risk carries an override and a planned measure with every field hostile
-            entry["override"] = {"likelihood": 1, "severity": 1, "reason": LONG}
+        if first:  # one risk carries residual values set by the school, a partial measure and a severity raise
+            school["dsfa"]["decision"]["residual"][risk_id] = {"likelihood": 1, "severity": 1, "reason": LONG}
+            entry["measures_in_place"][0] = {"measure": entry["measures_in_place"][0], "partial": PAYLOAD}
+            entry["severity"] = {"level": 4, "reason": LONG}
             first = False
         for planned in entry.get("measures_planned", []):
             planned.update(owner=PAYLOAD, note=LONG)
     assert any(e.get("measures_planned") for e in school["risks"].values())
+    for use in school["platform"]["modules"].values():
+        use["groups"] = PAYLOAD
+    dsfa = school["dsfa"]
+    for block in (dsfa["threshold"], dsfa["answers"]):
+        for answer in block.values():
+            answer["reason" if "answer" in answer else "text"] = LONG
+    dsfa["advice"].update(by=PAYLOAD, text=LONG)
+    for view in dsfa["views"].values():
+        view["summary"] = LONG
+    dsfa["decision"].update(by=PAYLOAD, conditions=LONG, accepted={k: LONG for k in dsfa["decision"]["accepted"]})
     school_file.write_text(yaml.safe_dump(school, allow_unicode=True, width=100_000), encoding="utf-8")
     return target
 

@@ -11,9 +11,12 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..figures.markup import esc
+from markupsafe import Markup
+
+from ..figures.markup import macro, text_label
 from ..model.i18n import Lang, label
 
+FRAGMENTS = "form.html.j2"  # the capture form's markup, autoescaped (riskkit/figures/templates)
 CHOOSE = ""  # the value of a menu's "please choose" entry (a None value would show an empty menu)
 
 
@@ -31,9 +34,19 @@ def row(children: list[w.Widget], **layout: str) -> w.HBox:
 
 def section(title: str | None, children: list[w.Widget]) -> w.VBox:
     """An indented part of a risk card, with a bold title if given."""
-    box = w.VBox([w.HTML(f"<b>{esc(title)}</b>"), *children] if title else children)
+    box = w.VBox([html("strong", title), *children] if title else children)
     box.add_class("rk-sub")
     return box
+
+
+def html(name: str, *args: Any) -> w.HTML:
+    """An HTML widget holding one fragment of `form.html.j2` (every text argument escaped)."""
+    return w.HTML(fragment(name, *args))
+
+
+def fragment(name: str, *args: Any) -> Markup:
+    """One macro of `form.html.j2`, its text arguments escaped."""
+    return macro(FRAGMENTS, name, *args)
 
 
 def close(widget: w.Widget, keep: w.Widget | None = None) -> None:
@@ -62,6 +75,10 @@ class Fields:
         """A label in the form's language, with `{placeholders}` filled."""
         text = label(key, self.lang)
         return text.format(**values) if values else text
+
+    def markup(self, key: str, **values: Any) -> Markup:
+        """A label as HTML for a message: the label and every value escaped."""
+        return text_label(key, self.lang, **values)
 
     def menu(self, options: list[tuple[str, Any]], value: Any, **kwargs: Any) -> w.Dropdown:
         """A drop-down menu that starts with "please choose" (read back as None)."""

@@ -10,13 +10,15 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..figures.markup import esc, risk_numbers
+from markupsafe import Markup
+
+from ..figures.markup import risk_numbers
 from ..model.assessment import SCHOOL_KINDS
 from ..model.district import read_district
 from ..model.errors import RiskkitError, ValidationError
 from ..model.i18n import LANGUAGES, Lang, label
 from .dialog import Question
-from .fields import CHOOSE, Fields, close, row
+from .fields import CHOOSE, Fields, close, fragment, html, row
 from .livematrix import LiveMatrix
 from .riskcard import RiskCard
 from .state import CaptureSession, FieldProblem, InvalidDraft, SaveConflict
@@ -59,7 +61,7 @@ def capture_form(district_dir: str | Path, lang: Lang | None = None, school: str
     try:
         district, problems = read_district(district_dir)
     except RiskkitError as exc:
-        return w.HTML(f"<p><b>{esc(label('form.district_invalid', lang or 'de'))}</b></p><pre>{esc(str(exc))}</pre>")
+        return html("district_invalid", label("form.district_invalid", lang or "de"), str(exc))
     form = CaptureForm(CaptureSession(district, problems), lang or district.config.language)
     if school:
         form.open(school)
@@ -75,7 +77,7 @@ class CaptureForm:
         self.lang: Lang = lang
         self.started = False  # a school was chosen (or a new one begun)
         self.figure = LiveMatrix(SIDEBAR_PX, 470)  # one per form: plotly.js reaches the browser once
-        self._message = ""
+        self._message = Markup()
         self.widget = w.VBox(layout=w.Layout(width="100%"))
         self.widget.add_class("rk-form")
         self._render()
@@ -107,7 +109,7 @@ class CaptureForm:
             return
         if target == NEW:
             self.session.new_school()
-            self._message = self.t("form.new_started")
+            self._message = self.fields.markup("form.new_started")
         else:
             try:
                 self.session.load(target)
@@ -115,14 +117,14 @@ class CaptureForm:
                 self._message = self._problem_list(self.t("form.file_invalid"), [str(p) for p in exc.problems])
                 self._render()
                 return
-            self._message = self.t("form.loaded", file=esc(self.session.path(target).name))
+            self._message = self.fields.markup("form.loaded", file=self.session.path(target).name)
         self.started = True
         self._render()
 
     def save(self) -> Path | None:
         """Save the draft; problems appear at their fields, a file changed on disk is refused with an offer to reload."""
         self.fields.clear_errors()
-        self._say("")
+        self._say(Markup())
         try:
             path = self.session.save()
         except InvalidDraft as exc:
@@ -134,14 +136,14 @@ class CaptureForm:
                               self.t("form.cancel"), lambda: self.open(school_id))
             return None
         except (RiskkitError, OSError) as exc:
-            self._say(f"<b>{esc(self.t('form.not_saved'))}:</b> {esc(exc)}")
+            self._say(fragment("not_saved", self.t("form.not_saved"), str(exc)))
             return None
         with self.fields.quietly():
             self.school_menu.options = self._school_options()
             self.school_menu.value = self.session.school_id
         self.inputs["school.id"].disabled = True
         self.reload_button.disabled = False
-        self._say(self.t("form.saved", file=esc(path.name)))
+        self._say(self.fields.markup("form.saved", file=path.name))
         self._refresh()
         return path
 
@@ -164,12 +166,9 @@ class CaptureForm:
         self._status_lines: dict[str, w.HTML] = {}
         self._shown: list[tuple] | None = None  # the levels the matrix and summary show
         s = self.session
-        header = w.HTML(
-            STYLE + f"<h2>{esc(self.t('form.title'))}</h2>"
-            f"<p><b>{esc(self.t('form.district'))}:</b> {esc(s.district.config.name)}</p>"
-            f"<p>{esc(self.t('form.intro'))}</p>"
-            + (self._problem_list(self.t("form.file_invalid"), [str(p) for p in s.problems]) if s.problems else "")
-        )
+        problems = self._problem_list(self.t("form.file_invalid"), [str(p) for p in s.problems]) if s.problems else ""
+        header = html("header", Markup(STYLE), self.t("form.title"), self.t("form.district"), s.district.config.name,
+                      self.t("form.intro"), problems)
         self.language_menu = language = w.ToggleButtons(
             options=[(label("form.language_name", x), x) for x in LANGUAGES], value=self.lang,
             description=self.t("form.language"), style={"button_width": "auto"})
@@ -190,7 +189,7 @@ class CaptureForm:
         bar = row([self.school_menu, self.reload_button, self.save_button, self.dirty_marker], align_items="center")
         children: list[w.Widget] = [header, language, bar, self.question, self.status]
         if self.started:
-            heading = w.HTML(f"<h3>{esc(self.t('form.risks_heading'))}</h3>")
+            heading = html("heading", 3, self.t("form.risks_heading"))
             form = w.VBox([self._details(), heading, self._risks(panel)], layout=w.Layout(flex="1 1 0%", min_width="0"))
             self.figure.draw(s.results(), s.district.matrix, self.lang)
             self.summary = w.HTML()
@@ -200,7 +199,7 @@ class CaptureForm:
             side.add_class("rk-sidebar")
             children.append(row([form, side], flex_flow="row", align_items="flex-start"))
         else:
-            children.append(w.HTML(f"<p><b>{esc(self.t('form.start_hint'))}</b></p>"))
+            children.append(html("strong_paragraph", self.t("form.start_hint")))
         self.widget.children = children
         if self.started:
             self._refresh()
@@ -224,7 +223,7 @@ class CaptureForm:
             f.field("assessed_on", w.DatePicker(value=d.assessed_on, layout=w.Layout(width="16em")),
                     self.t("form.assessed_on"), lambda v: setattr(d, "assessed_on", v)),
         ]
-        return w.VBox([w.HTML(f"<h3>{esc(self.t('form.details'))}</h3>"), *fields])
+        return w.VBox([html("heading", 3, self.t("form.details")), *fields])
 
     def _risks(self, panel: int | None) -> w.Accordion:
         """One panel per platform module; a risk with several modules goes under its first."""
@@ -269,25 +268,24 @@ class CaptureForm:
             if titles != self.accordion.titles:  # one message for all titles, and only when they change
                 self.accordion.titles = titles
         dirty = self.session.dirty
-        marker = f"<span class='{'rk-dirty' if dirty else ''}'>" + esc(
-            self.t("form.unsaved" if dirty else "form.all_saved")) + "</span>"
+        marker = fragment("dirty_marker", dirty, self.t("form.unsaved" if dirty else "form.all_saved"))
         if marker != self.dirty_marker.value:
             self.dirty_marker.value = marker
 
     # ---- messages and questions ----
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: Markup) -> None:
         self._message = self.status.value = text
 
-    def _problem_list(self, head: str, items: list[str]) -> str:
-        return f"<p><b>{esc(head)}</b></p><ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
+    def _problem_list(self, head: str, items: list[str]) -> Markup:
+        return fragment("problem_list", head, items)
 
     def _show_problems(self, problems: list[FieldProblem]) -> None:
         items = []
         for p in problems:
             text = p.text(self.lang)
             if p.key in self.errors:
-                self.errors[p.key].value = f"⚠ {esc(text)}"
+                self.errors[p.key].value = fragment("field_problem", text)
             items.append(f"{self._where(p.key)}: {text}")
         self._say(self._problem_list(self.t("form.not_saved_problems", count=len(problems)), items))
         first = next((p.key.split(".")[1] for p in problems if p.key.startswith("risks.")), None)

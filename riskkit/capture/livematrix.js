@@ -3,12 +3,18 @@
 
 const STILL = { transition: { duration: 0 }, frame: { duration: 0, redraw: false } };
 
+/** Plotly's pseudo-HTML as plain text: its line breaks as commas, the entities riskkit escaped user text with
+ * (markup.plotly_text: `&amp;`, `&lt;`, `&gt;`) as the characters typed. */
+function plain(text) {
+  return String(text).replaceAll("<br>", ", ").replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+}
+
 /** The text alternative: one line per marker, `R2: <title>, <kind>: <level>, likelihood 4, severity 3`. */
 function describe(list, traces) {
   const items = traces.flatMap((trace) =>
     (trace.text || []).map((number, i) => {
       const item = document.createElement("li");
-      item.textContent = `${number}: ${String(trace.hovertext[i]).replaceAll("<br>", ", ")}`;
+      item.textContent = `${number}: ${plain(trace.hovertext[i])}`;
       return item;
     }),
   );

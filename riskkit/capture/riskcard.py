@@ -8,10 +8,10 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..figures.markup import effect_text, esc
+from ..figures.markup import effect_text
 from ..model.catalogue import Risk
 from ..model.method import LEVELS
-from .fields import Fields, close, css_class, row, section
+from .fields import Fields, close, css_class, html, row, section
 from .state import CaptureSession, OverrideDraft, PlannedDraft
 
 
@@ -26,11 +26,8 @@ class RiskCard:
         self.status = w.HTML()  # the risk's levels in words, kept up to date by the form
         m, lang, t = session.district.matrix, fields.lang, fields.t
         base = f"risks.{risk.id}"
-        head = w.HTML(
-            f"<h4>{esc(number)} · {esc(risk.title[lang])}</h4><p>{esc(risk.description[lang])}</p>"
-            f"<p><b>{esc(t('form.severity'))}:</b> {risk.severity} {esc(m.level_name(risk.severity, lang))} – "
-            f"{esc(risk.severity_reason[lang])}</p>"
-        )
+        head = html("risk_head", number, risk.title[lang], risk.description[lang], t("form.severity"), risk.severity,
+                    m.level_name(risk.severity, lang), risk.severity_reason[lang])
         levels = [(t("form.not_assessed"), 0)] + [
             (f"{i} {m.level_name(i, lang)}: {m.likelihood_guidance[i][lang]}", i) for i in LEVELS
         ]

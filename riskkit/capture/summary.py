@@ -28,20 +28,14 @@ def status_line(r: RiskResult, matrix: Matrix, lang: Lang) -> Markup:
     return macro(TEMPLATE, "status_line", r, inherent, residual, lang)
 
 
-# The live matrix's marker symbols (riskkit.figures.plots.risk_points) drawn as 16 px SVG, keyed by their label:
-# riskkit's own markup, fixed.
-_SYMBOLS = {
-    "plot.inherent": Markup(f"<rect x='2' y='2' width='12' height='12' fill='#ffffff' stroke='{INK}' stroke-width='2'/>"),
-    "plot.residual": Markup(f"<circle cx='8' cy='8' r='7' fill='{RESIDUAL_FILL}'/>"),
-    "plot.unchanged": Markup(f"<path d='M8 0 L16 8 L8 16 L0 8 Z' fill='{RESIDUAL_FILL}'/>"),
-    "plot.link": Markup(f"<path d='M1 8 H11' stroke='{INK}' stroke-width='1.5'/>"
-                        f"<path d='M10 3 L16 8 L10 13 Z' fill='{INK}'/>"),
-}
+# The live matrix's marker symbols (riskkit.figures.plots.risk_points), keyed by their label; the template draws
+# each as a 16 px SVG in the figure's colours.
+SYMBOLS = ("plot.inherent", "plot.residual", "plot.unchanged", "plot.link")
 
 
 def legend_html(lang: Lang) -> Markup:
     """What the live matrix's symbols mean (the form's figure has no plotly legend: it is cheaper to redraw)."""
-    return macro(TEMPLATE, "legend", list(_SYMBOLS.items()), lang)
+    return macro(TEMPLATE, "legend", SYMBOLS, INK, RESIDUAL_FILL, lang)
 
 
 def summary_html(results: Sequence[RiskResult], numbers: dict[str, str], matrix: Matrix, lang: Lang) -> Markup:
