@@ -131,12 +131,14 @@ def test_planned_measures_and_override(form, district_dir):
         "⚠ Diese Maßnahme ist schon umgesetzt (oben angehakt); planen Sie nur fehlende.")
     form.inputs[f"{row}.measure"].value = "two-factor-auth"
 
-    form.inputs[f"{IT}.override"].value = True
-    form.inputs[f"{IT}.override.likelihood"].value = 1
-    form.inputs[f"{IT}.override.severity"].value = 2
+    # the residual values set by hand are the head's decision: they live in the decision step (dsfa.decision.residual)
+    residual = "dsfa.decision.residual.identity-theft"
+    form.inputs[residual].value = True
+    form.inputs[f"{residual}.likelihood"].value = 1
+    form.inputs[f"{residual}.severity"].value = 2
     assert form.save() is None
-    assert form.errors[f"{IT}.override.reason"].value == "⚠ Eine selbst festgelegte Einstufung braucht eine Begründung."
-    form.inputs[f"{IT}.override.reason"].value = "Externe Prüfung 2026"
+    assert form.errors[f"{residual}.reason"].value == "⚠ Eine selbst festgelegte Einstufung braucht eine Begründung."
+    form.inputs[f"{residual}.reason"].value = "Externe Prüfung 2026"
     assert "(selbst festgelegt)" in form._status_lines["identity-theft"].value
     assert form.save() == school_file(district_dir)
     saved_file = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))

@@ -16,16 +16,18 @@ from ..figures.markup import macro
 TEMPLATE = "summary.html.j2"
 
 
-def status_line(r: RiskResult, matrix: Matrix, lang: Lang) -> Markup:
-    """`Inherent risk: high risk (likelihood 4, severity 3) → Residual risk: ...` for one risk."""
+def status_line(r: RiskResult, matrix: Matrix, lang: Lang, raised: str | None = None) -> Markup:
+    """`Inherent risk: high risk (likelihood 4, severity 3) → Residual risk: ...` for one risk; `raised`: why its
+    severity is above the catalogue's (the school's reason, or the data category that raises it)."""
     if not r.assessed:
-        return macro(TEMPLATE, "status_line", r, "", "", lang)
+        return macro(TEMPLATE, "status_line", r, "", "", "", lang)
     at = label("form.level_at", lang)
     inherent = at.format(level=matrix.risk_level_name(r.inherent_level, lang), likelihood=r.likelihood,
                          severity=r.severity)
     residual = at.format(level=matrix.risk_level_name(r.residual_level, lang), likelihood=r.residual_likelihood,
                          severity=r.residual_severity)
-    return macro(TEMPLATE, "status_line", r, inherent, residual, lang)
+    why = label("form.severity_raised", lang).format(level=r.severity, reason=raised) if raised else ""
+    return macro(TEMPLATE, "status_line", r, inherent, residual, why, lang)
 
 
 # The live matrix's marker symbols (riskkit.figures.plots.risk_points), keyed by their label; the template draws
@@ -41,18 +43,21 @@ def legend_html(lang: Lang) -> Markup:
 def summary_html(results: Sequence[RiskResult], numbers: dict[str, str], matrix: Matrix, lang: Lang) -> Markup:
     """Risks counted per level (inherent and residual), the Art. 36 conclusion, and every risk's two levels."""
 
-    def cell(level: str | None) -> Markup:
+    def cell(level: str | None, applicable: bool = True) -> Markup:
         name = matrix.risk_level_name(level, lang) if level else ""
-        return macro(TEMPLATE, "level_cell", level, name, LEVEL_FILL.get(level), LEVEL_TEXT.get(level), lang)
+        return macro(TEMPLATE, "level_cell", level, name, LEVEL_FILL.get(level), LEVEL_TEXT.get(level), applicable,
+                     lang)
 
     counts = [(cell(level), sum(r.inherent_level == level for r in results),
                sum(r.residual_level == level for r in results)) for level in reversed(RISK_LEVELS)]
-    open_count = sum(not r.assessed for r in results)
+    open_count = sum(r.open for r in results)
+    not_applicable = sum(not r.applicable for r in results)
     if any(r.prior_consultation for r in results):
         verdict = label("form.art36_yes", lang)
     elif open_count:
         verdict = label("form.art36_open", lang).format(count=open_count)
     else:
         verdict = label("form.art36_no", lang)
-    rows = [(numbers[r.risk.id], r.risk.title[lang], cell(r.inherent_level), cell(r.residual_level)) for r in results]
-    return macro(TEMPLATE, "summary", counts, open_count, verdict, rows, lang)
+    rows = [(numbers[r.risk.id], r.risk.title[lang], cell(r.inherent_level, r.applicable),
+             cell(r.residual_level, r.applicable)) for r in results]
+    return macro(TEMPLATE, "summary", counts, open_count, not_applicable, verdict, rows, lang)
