@@ -68,7 +68,9 @@ class RiskDraft:
     severity: SeverityDraft | None = None
 
     def in_place(self) -> list[str | PartialMeasure]:
-        return [PartialMeasure.model_construct(measure=m, partial=self.partial[m]) if m in self.partial else m
+        """The measures in place for the live results; one marked partial counts as partial before its scope is
+        typed (the scope is checked when saving)."""
+        return [PartialMeasure.model_construct(measure=m, partial=self.partial[m] or "…") if m in self.partial else m
                 for m in self.measures_in_place]
 
     def raised(self) -> SeverityRaise | None:

@@ -69,6 +69,10 @@ class RiskCard:
 
     def _measures_in_place(self) -> w.VBox:
         measures = self.session.catalogue.measures_for(self.risk.id)
+        # Ticked measures keep the order of the file (then the catalogue's), so unticking and ticking again
+        # gives back what was loaded.
+        loaded = self.draft.measures_in_place
+        self._rank = {m: i for i, m in enumerate([*loaded, *(m.id for m in measures if m.id not in loaded)])}
         return section(self.fields.t("form.measures_in_place"), [self._measure(m) for m in measures])
 
     def _measure(self, measure: Measure) -> w.VBox:
@@ -100,6 +104,7 @@ class RiskCard:
         def tick(on: bool) -> None:
             if on and measure.id not in d.measures_in_place:
                 d.measures_in_place.append(measure.id)
+                d.measures_in_place.sort(key=self._rank.__getitem__)
             elif not on and measure.id in d.measures_in_place:
                 d.measures_in_place.remove(measure.id)
                 if measure.id in d.partial:
