@@ -58,7 +58,7 @@ STYLE = """<style>
 .rk-legend svg { vertical-align: -3px; }
 .rk-step { border-top: 2px solid #5a5a5a; margin-top: 18px; padding-top: 4px; }
 .rk-step h5 { margin: 0.4em 0 0.1em; font-size: 1em; }
-.rk-steps ol { display: flex; flex-wrap: wrap; gap: 2px 18px; margin: 4px 0 8px; padding-left: 1.4em; }
+.rk-steps ul { display: flex; flex-wrap: wrap; gap: 2px 18px; margin: 4px 0 8px; padding-left: 0; list-style: none; }
 .rk-steps a { color: #0b4f9c; }
 .rk-role-note { background: #fff4d6; border-left: 4px solid #8a5a00; padding: 4px 8px; }
 .rk-default { background: #eef3f8; padding: 4px 8px; }

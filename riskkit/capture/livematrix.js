@@ -35,6 +35,7 @@ function render({ model, el }) {
 
   const draw = () => {
     const spec = model.get("spec");
+    if (!spec.data) return; // no school open yet: nothing to draw
     figure.setAttribute("aria-label", model.get("label"));
     drawn = Plotly.react(plot, spec.data, spec.layout, spec.config);
     describe(list, spec.data.slice(spec.first));
@@ -44,6 +45,7 @@ function render({ model, el }) {
   const move = () => {
     const points = model.get("points");
     const first = model.get("spec").first;
+    if (first === undefined) return;
     drawn.then(() => Plotly.animate(plot, { data: points, traces: points.map((_, i) => first + i) }, STILL));
     describe(list, points);
   };
