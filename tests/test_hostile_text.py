@@ -68,9 +68,6 @@ def hostile_district(target: Path) -> Path:
             planned.update(owner=PAYLOAD, note=LONG)
     assert any(e.get("measures_planned") for e in school["risks"].values())
     hostile_dsfa(school)
-    # one risk carries the controller's residual values (riskkit < 0.2: a per-risk override) with a hostile reason
-    residual = {"likelihood": 1, "severity": 1, "reason": LONG}
-    school["dsfa"]["decision"]["residual"][next(iter(school["risks"]))] = residual
     school_file.write_text(yaml.safe_dump(school, allow_unicode=True, width=100_000), encoding="utf-8")
     return target
 

@@ -22,12 +22,18 @@ function plotly(model) {
   return globalThis[PLOTLY];
 }
 
+/** Plotly's pseudo-HTML as plain text: its line breaks as commas, the entities riskkit escaped user text with
+ * (markup.plotly_text: `&amp;`, `&lt;`, `&gt;`) as the characters typed. */
+function plain(text) {
+  return String(text).replaceAll("<br>", ", ").replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+}
+
 /** The text alternative: one line per marker, `R2: <title>, <kind>: <level>, likelihood 4, severity 3`. */
 function describe(list, traces) {
   const items = traces.flatMap((trace) =>
     (trace.text || []).map((number, i) => {
       const item = document.createElement("li");
-      item.textContent = `${number}: ${String(trace.hovertext[i]).replaceAll("<br>", ", ")}`;
+      item.textContent = `${number}: ${plain(trace.hovertext[i])}`;
       return item;
     }),
   );
@@ -51,7 +57,7 @@ async function render({ model, el }) {
   // order): then nothing is drawn until the figure arrives.
   const draw = () => {
     const spec = model.get("spec");
-    if (!spec.data) return;
+    if (!spec.data) return; // no school open yet: nothing to draw
     figure.setAttribute("aria-label", model.get("label"));
     drawn = Plotly.react(plot, spec.data, spec.layout, spec.config);
     describe(list, spec.data.slice(spec.first));

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import traitlets
 from plotly.offline import get_plotlyjs
 
+from ..figures.markup import plotly_lines
 from ..figures.plots import LIVE_PROPERTIES, PLOT_CONFIG, cell_traces, matrix_layout, risk_points
 from ..model.assessment import RiskResult
 from ..model.i18n import Lang, label
@@ -59,7 +60,7 @@ class LiveMatrix(anywidget.AnyWidget):
         """The report's axes, with the cells and level names as traces under the risk traces (cell_traces), no
         plotly template and no legend (the form writes it as HTML), which make it cheap to redraw."""
         layout = matrix_layout(matrix, lang, cells=False)
-        ticks = [f"{i}<br>{matrix.level_name(i, lang)}" for i in LEVELS]
+        ticks = [plotly_lines(i, matrix.level_name(i, lang)) for i in LEVELS]
         layout.update(width=self.width, height=self.height, margin=dict(l=100, r=10, t=40, b=70), showlegend=False,
                       template="none", xaxis=dict(ticktext=ticks, tickangle=0))
         cells, points = cell_traces(matrix, lang), risk_points(results, matrix, lang)
