@@ -194,8 +194,8 @@ def test_a_partial_measure_needs_its_scope(blank, district_dir, tmp_path):
     path = tmp_path / "gs-neu.xlsx"
     book.save(path)
     result = run_cli("import", path, district_dir)
-    assert (f"Risiken!row 3, column Zwei-Faktor-Authentifizierung: say for which part the measure is in place, e.g."
-            f" 'teilweise: nur Lehrkräfte' (got 'teilweise')") in result.output
+    assert ("Risiken!row 3, column Zwei-Faktor-Authentifizierung: say for which part the measure is in place, e.g."
+            " 'teilweise: nur Lehrkräfte' (got 'teilweise')") in result.output
     risks[col["Zwei-Faktor-Authentifizierung"] + "3"] = "Teilweise:  nur Lehrkräfte"
     book.save(path)
     assert run_cli("import", path, district_dir).exit_code == 0

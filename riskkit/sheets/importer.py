@@ -79,7 +79,7 @@ def _show(value: Any) -> str:
 
 
 def keep_unsheeted(old: SchoolAssessment, new: SchoolAssessment, carries: frozenset[str]) -> SchoolAssessment:
-    """An update from a file keeps what the file has no sheet or columns for (`carries`: see intake.PARTS), e.g. the
+    """An update from a file keeps what the file has no sheet or columns for (`carries`: see intake.RawSchool), e.g. the
     DPO's advice when a school returns its questionnaire, or the platform block from an older table."""
     dsfa = {part: getattr(new.dsfa if part in carries else old.dsfa, part) for part in ("threshold", "answers", "views")}
     advice = new.dsfa.advice if "advice" in carries else old.dsfa.advice

@@ -30,7 +30,7 @@ from .flat import (
     school_fields,
 )
 from .questionnaire import (
-    ANSWER_COLUMNS, DECISION_FIELDS, DECISION_RISK_COLUMNS, MODULE_HEADER, PLANNED_COLUMNS, PLANNED_REQUIRED,
+    ANSWER_COLUMNS, DECISION_FIELDS, DECISION_RISK_COLUMNS, PLANNED_COLUMNS, PLANNED_REQUIRED,
     PLATFORM_FIELDS, QUESTION_COLUMNS, RISK_COLUMNS as TEMPLATE_RISK_COLUMNS, THRESHOLD_COLUMNS, VIEW_COLUMNS, VIEW_KEYS,
     column_label, sheet_name,
 )
@@ -69,7 +69,9 @@ class RawRisk:
 @dataclass
 class RawSchool:
     """One school's cells from one file; `fields` holds every cell of each school column (rows repeat them);
-    `carries`: the parts of a school file the file had columns or sheets for."""
+    `carries`: the parts of a school file the file had columns or sheets for, of platform, threshold, answers, views,
+    advice, decision (who, when, outcome, conditions), residual, accepted, proposed (school details and risks are
+    always carried)."""
 
     file: str
     fields: dict[str, list[Cell]]
@@ -94,10 +96,6 @@ class Intake:
     imported: list[Imported] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-
-
-# The parts of a school file a sheet can carry; school details and risks are always carried.
-PARTS = ("platform", "threshold", "answers", "views", "advice", "decision", "residual", "accepted", "proposed")
 
 
 def read_files(paths: list[Path], district: District) -> Intake:
