@@ -1,5 +1,20 @@
-// The live risk matrix (riskkit/capture/livematrix.py). `Plotly` is the plotly.js of the plotly package, which
-// livematrix.py puts before this code in the same module: nothing is loaded from anywhere else.
+// The live risk matrix (riskkit/capture/livematrix.py). `Plotly` is the plotly.js of the plotly package, which the
+// widget sends as its `plotly` trait (an ES module's text); the first view imports it from a blob URL, once per
+// page: nothing is loaded from anywhere else.
+
+let plotly = null;
+
+/** plotly.js, imported once from the text the widget carries. */
+function loadPlotly(model) {
+  if (!plotly) {
+    const url = URL.createObjectURL(new Blob([model.get("plotly")], { type: "text/javascript" }));
+    plotly = import(/* webpackIgnore: true */ url).then((m) => {
+      URL.revokeObjectURL(url);
+      return m.default;
+    });
+  }
+  return plotly;
+}
 
 const STILL = { transition: { duration: 0 }, frame: { duration: 0, redraw: false } };
 
@@ -21,7 +36,8 @@ function describe(list, traces) {
   list.replaceChildren(...items);
 }
 
-function render({ model, el }) {
+async function render({ model, el }) {
+  const Plotly = await loadPlotly(model);
   const figure = document.createElement("div");
   figure.className = "rk-live-matrix";
   figure.setAttribute("role", "figure");

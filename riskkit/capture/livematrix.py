@@ -1,6 +1,6 @@
 """The capture form's live risk matrix: an anywidget that draws the figure riskkit.figures.plots builds, with the
-plotly.js shipped inside the plotly package (nothing loaded from the network), and moves the markers itself when the
-results change (livematrix.js: a zero-length `Plotly.animate` without redraw, not a re-plot)."""
+plotly.js shipped inside the plotly package (sent with the widget, nothing loaded from the network), and moves the
+markers itself when the results change (livematrix.js: a zero-length `Plotly.animate` without redraw, not a re-plot)."""
 
 from __future__ import annotations
 
@@ -27,18 +27,20 @@ def _text(name: str) -> str:
     return (resources.files(__package__) / name).read_text(encoding="utf-8")
 
 
-def _module() -> str:
-    """One ES module: plotly.js (its UMD wrapper exports through a local `module`), then livematrix.js."""
-    return "const module = { exports: {} };\n" + get_plotlyjs() + "\nconst Plotly = module.exports;\n" + _text(
-        "livematrix.js")
+def _plotly_module() -> str:
+    """plotly.js as an ES module of its own: its UMD wrapper exports through a local `module`."""
+    return "const module = { exports: {} };\n" + get_plotlyjs() + "\nexport default module.exports;\n"
 
 
 class LiveMatrix(anywidget.AnyWidget):
     """The risk matrix of one district's results. `draw` sends the whole figure (a school opened, the language
     switched); `move` only the risk traces' changing parts (an edit)."""
 
-    _esm = _module()
+    # The widget's own module stays small: anywidget gives a module 2 s to load, which a busy machine needs just to
+    # compile plotly.js. plotly.js travels as a trait and is imported by the first view that draws (livematrix.js).
+    _esm = _text("livematrix.js")
     _css = _text("livematrix.css")
+    plotly = traitlets.Unicode(_plotly_module()).tag(sync=True)
     spec = traitlets.Dict().tag(sync=True)  # data, layout, config, and `first`: the index of the first risk trace
     points = traitlets.List().tag(sync=True)  # the risk traces' LIVE_PROPERTIES, in plotly.js's nested form
     label = traitlets.Unicode().tag(sync=True)  # the figure's accessible name
