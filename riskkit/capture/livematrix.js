@@ -1,26 +1,22 @@
-// The live risk matrix (riskkit/capture/livematrix.py). plotly.js is the one of the plotly package: the kernel sends
-// it once per page on request, and it is run as a module of its own; nothing is loaded from anywhere else.
+// The live risk matrix (riskkit/capture/livematrix.py). `Plotly` is the plotly.js of the plotly package, which the
+// widget sends as its `plotly` trait (an ES module's text); the first view imports it from a blob URL, once per
+// page: nothing is loaded from anywhere else.
+
+let plotly = null;
+
+/** plotly.js, imported once from the text the widget carries. */
+function loadPlotly(model) {
+  if (!plotly) {
+    const url = URL.createObjectURL(new Blob([model.get("plotly")], { type: "text/javascript" }));
+    plotly = import(/* webpackIgnore: true */ url).then((m) => {
+      URL.revokeObjectURL(url);
+      return m.default;
+    });
+  }
+  return plotly;
+}
 
 const STILL = { transition: { duration: 0 }, frame: { duration: 0, redraw: false } };
-const PLOTLY = Symbol.for("riskkit.plotly.js");
-
-/** plotly.js, asked of the kernel by the first matrix on the page and kept for the others. */
-function plotly(model) {
-  globalThis[PLOTLY] ??= new Promise((resolve, reject) => {
-    const answer = (message, buffers) => {
-      if (message?.type !== "plotly.js") return;
-      model.off("msg:custom", answer);
-      // Its UMD wrapper exports through `module` when there is one.
-      const source = new Blob(["const module = { exports: {} };\n", buffers[0], "\nexport default module.exports;\n"],
-                              { type: "text/javascript" });
-      const url = URL.createObjectURL(source);
-      import(url).then((loaded) => resolve(loaded.default), reject).finally(() => URL.revokeObjectURL(url));
-    };
-    model.on("msg:custom", answer);
-    model.send({ type: "plotly.js" });
-  });
-  return globalThis[PLOTLY];
-}
 
 /** Plotly's pseudo-HTML as plain text: its line breaks as commas, the entities riskkit escaped user text with
  * (markup.plotly_text: `&amp;`, `&lt;`, `&gt;`) as the characters typed. */
@@ -41,6 +37,7 @@ function describe(list, traces) {
 }
 
 async function render({ model, el }) {
+  const Plotly = await loadPlotly(model);
   const figure = document.createElement("div");
   figure.className = "rk-live-matrix";
   figure.setAttribute("role", "figure");
@@ -50,11 +47,8 @@ async function render({ model, el }) {
   list.className = "rk-visually-hidden";
   figure.append(plot, list);
   el.append(figure);
-  const Plotly = await plotly(model);
   let drawn = Promise.resolve();
 
-  // A view may be created before the model has the figure (messages of different widgets are applied out of
-  // order): then nothing is drawn until the figure arrives.
   const draw = () => {
     const spec = model.get("spec");
     if (!spec.data) return; // no school open yet: nothing to draw
@@ -72,9 +66,9 @@ async function render({ model, el }) {
     describe(list, points);
   };
 
+  draw();
   model.on("change:spec", draw);
   model.on("change:points", move);
-  draw();
   return () => {
     model.off("change:spec", draw);
     model.off("change:points", move);
@@ -82,6 +76,4 @@ async function render({ model, el }) {
   };
 }
 
-// Ask for plotly.js as soon as the widget exists (not awaited: anywidget gives initialize 2 s), so it is there by
-// the time a school is opened and the matrix is shown.
-export default { initialize: ({ model }) => void plotly(model), render };
+export default { render };

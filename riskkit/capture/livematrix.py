@@ -1,12 +1,10 @@
 """The capture form's live risk matrix: an anywidget that draws the figure riskkit.figures.plots builds, with the
-plotly.js shipped inside the plotly package (sent by the kernel once per page when the browser asks; nothing loaded
-from the network), and moves the markers itself when the results change (livematrix.js: a zero-length
-`Plotly.animate` without redraw, not a re-plot)."""
+plotly.js shipped inside the plotly package (sent with the widget, nothing loaded from the network), and moves the
+markers itself when the results change (livematrix.js: a zero-length `Plotly.animate` without redraw, not a re-plot)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -29,19 +27,20 @@ def _text(name: str) -> str:
     return (resources.files(__package__) / name).read_text(encoding="utf-8")
 
 
-@cache
-def _plotly_js() -> bytes:
-    return get_plotlyjs().encode("utf-8")
+def _plotly_module() -> str:
+    """plotly.js as an ES module of its own: its UMD wrapper exports through a local `module`."""
+    return "const module = { exports: {} };\n" + get_plotlyjs() + "\nexport default module.exports;\n"
 
 
 class LiveMatrix(anywidget.AnyWidget):
     """The risk matrix of one district's results. `draw` sends the whole figure (a school opened, the language
     switched); `move` only the risk traces' changing parts (an edit)."""
 
-    # A small module: plotly.js (4.8 MB) travels once per page as a message's buffer, not in every widget's state,
-    # whose module anywidget gives 2 s to load.
+    # The widget's own module stays small: anywidget gives a module 2 s to load, which a busy machine needs just to
+    # compile plotly.js. plotly.js travels as a trait and is imported by the first view that draws (livematrix.js).
     _esm = _text("livematrix.js")
     _css = _text("livematrix.css")
+    plotly = traitlets.Unicode(_plotly_module()).tag(sync=True)
     spec = traitlets.Dict().tag(sync=True)  # data, layout, config, and `first`: the index of the first risk trace
     points = traitlets.List().tag(sync=True)  # the risk traces' LIVE_PROPERTIES, in plotly.js's nested form
     label = traitlets.Unicode().tag(sync=True)  # the figure's accessible name
@@ -49,12 +48,6 @@ class LiveMatrix(anywidget.AnyWidget):
     def __init__(self, width: int, height: int, **kwargs: Any):
         super().__init__(**kwargs)
         self.width, self.height = width, height
-        self.on_msg(self._answer)
-
-    def _answer(self, widget: LiveMatrix, content: dict, buffers: list) -> None:
-        """The browser asks for plotly.js once per page (livematrix.js `plotly`)."""
-        if content.get("type") == "plotly.js":
-            self.send({"type": "plotly.js"}, buffers=[_plotly_js()])
 
     def draw(self, results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> None:
         """The report's axes, with the cells and level names as traces under the risk traces (cell_traces), no
