@@ -46,7 +46,7 @@ def python_side(district_dir: Path) -> None:
         return times
 
     likelihood = form.inputs[f"{IT}.likelihood"]
-    box = form.inputs[f"{IT}.measures_in_place.minimal-master-data"]
+    box = form.inputs[f"{IT}.measures_in_place.log-evaluation"]
     reason = form.inputs[f"{IT}.reason"]
     cases = {
         "likelihood changed": [lambda v=v: setattr(likelihood, "value", v) for v in [4, 1, 3, 2] * 25],
@@ -102,7 +102,7 @@ def browser_side(district_dir: Path) -> None:
                 return t;
             }"""
             radios = ".rk-risks-identity-theft-likelihood input[type=radio]"
-            box = ".rk-risks-identity-theft-measures-in-place-minimal-master-data input[type=checkbox]"
+            box = ".rk-risks-identity-theft-measures-in-place-log-evaluation input[type=checkbox]"
             cases = {
                 "likelihood clicked": [(radios, level) for level in [4, 1, 3, 2] * 10],
                 "measure ticked/unticked": [(box, 0)] * 40,

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 from pathlib import Path
 
 import nbformat
@@ -20,7 +21,9 @@ from click.testing import CliRunner
 import riskkit
 from riskkit import load_district
 from riskkit.reports import batch
+from riskkit.notebooks import notebook_path
 from riskkit.reports.batch import JobError, run_batch
+from riskkit.reports.render import SCHOOL_NOTEBOOK
 from riskkit.cli import main
 
 from conftest import SAMPLE, TODAY, assert_offline
@@ -111,9 +114,9 @@ def test_manifest_and_index(sample_run):
     assert manifest["formats"] == ["html", "pdf"] and manifest["interrupted"] is False
     school = manifest["reports"]["gs-kleeblatt"]
     assert set(school["inputs"]) == {"district.yaml", "schools/gs-kleeblatt.yaml", "notebook:school_report.ipynb",
-                                     "settings"}
+                                     "catalogue+matrix", "package", "settings"}
     assert school["status"] == "rendered" and school["error"] is None and school["duration_s"] > 0
-    assert len(manifest["reports"]["overview"]["inputs"]) == 12 + 3
+    assert len(manifest["reports"]["overview"]["inputs"]) == 12 + 5
     index = (out / "index.html").read_text(encoding="utf-8")
     hrefs = re.findall(r'href="([^"]+)"', index)
     assert len(hrefs) == 3 + 12 * 3
@@ -260,3 +263,177 @@ def test_dask_cluster_renders_and_returns_bytes(tmp_path):
     html = (out / "schools" / "gs-kleeblatt.html").read_text(encoding="utf-8")
     assert "Grundschule Kleeblatt Birkenfeld" in html
     assert "Grundschule Kleeblatt Birkenfeld" in (out / "overview.html").read_text(encoding="utf-8")
+
+
+def _fake_render(job):
+    return {"ipynb": b"{}", "html": f"<p>{job.name} {job.parameters['today']}</p>".encode()}, 0.1
+
+
+def test_date_is_resolved_once_and_part_of_every_key(tmp_path, monkeypatch):
+    """Without --today every job gets the parent's date; a run on a later day re-renders everything."""
+    district_dir, out = _small_district(tmp_path), tmp_path / "out"
+    monkeypatch.setattr(batch, "render_job", _fake_render)
+    with ThreadPoolExecutor(2) as pool:
+        first = run_batch(district_dir, out=out, formats=["html"], executor=pool, log=lambda line: None)
+        assert set(first.status.values()) == {"rendered"}
+        today = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["today"]
+        for name in SMALL:
+            assert (out / "schools" / f"{name}.html").read_text(encoding="utf-8") == f"<p>{name} {today}</p>"
+        same_day = run_batch(district_dir, out=out, formats=["html"], executor=pool, today=date.fromisoformat(today),
+                             log=lambda line: None)
+        assert set(same_day.status.values()) == {"skipped"}
+        later = run_batch(district_dir, out=out, formats=["html"], executor=pool,
+                          today=date.fromisoformat(today) + timedelta(days=1), log=lambda line: None)
+    assert set(later.status.values()) == {"rendered"} and len(later.status) == 3
+
+
+def test_package_and_loaded_catalogue_are_part_of_the_key(tmp_path, monkeypatch):
+    sources = {p.relative_to(batch.PACKAGE).as_posix() for p in batch.report_sources()}
+    assert {"reports/templates/riskkit_report/static/report.css", "reports/templates/riskkit_report/index.html.j2",
+            "reports/templates/riskkit_report/conf.json", "data/labels.yaml", "data/catalogues/school-platform.yaml",
+            "data/matrices/dsk-kp18.yaml", "reports/schoolview.py", "reports/overview.py", "figures/plots.py",
+            "notebooks/school_report.ipynb", "reports/svgexport.py"} <= sources
+    assert not [s for s in sources if s.startswith(("cli/", "capture/", "sheets/"))]
+
+    district_dir, out = _small_district(tmp_path), tmp_path / "out"
+    monkeypatch.setattr(batch, "render_job", _fake_render)
+    with ThreadPoolExecutor(2) as pool:
+        run_batch(district_dir, out=out, formats=["html"], executor=pool, today=TODAY, log=lambda line: None)
+        monkeypatch.setattr(batch, "package_digest", lambda: "an edited template")
+        again = run_batch(district_dir, out=out, formats=["html"], executor=pool, today=TODAY, log=lambda line: None)
+        assert set(again.status.values()) == {"rendered"}
+        monkeypatch.setattr(batch, "district_digest", lambda district: "another shipped catalogue")
+        again = run_batch(district_dir, out=out, formats=["html"], executor=pool, today=TODAY, log=lambda line: None)
+    assert set(again.status.values()) == {"rendered"}
+
+
+def test_district_digest_follows_what_the_district_loaded(district_dir):
+    district = load_district(district_dir)
+    before = batch.district_digest(district)
+    assert batch.district_digest(load_district(district_dir)) == before
+    district.matrix = district.matrix.model_copy(update={"max_reduction": 1})
+    assert batch.district_digest(district) != before
+
+
+def test_a_second_batch_on_the_same_folder_is_refused(tmp_path):
+    district_dir, out = _small_district(tmp_path), tmp_path / "out"
+    (out / "schools").mkdir(parents=True)
+    temp = out / "schools" / ".gs-kleeblatt.html.abc123.tmp"  # the first batch is writing it
+    temp.write_text("<html>", encoding="utf-8")
+    with batch._lock(out):  # a running batch holds the lock
+        run = CliRunner().invoke(main, ["batch", str(district_dir), "--out", str(out), "--formats", "html"])
+    assert run.exit_code == 1
+    assert run.output == (f"error: another riskkit batch is writing to {out}; wait until it has finished or choose "
+                          "another --out\n")
+    assert temp.exists() and not (out / "manifest.json").exists()
+
+
+def test_failed_school_keeps_its_notebook_up_to_the_failing_cell(tmp_path, monkeypatch):
+    """A real kernel: a cell that fails for one school; its .failed.ipynb has the outputs before the failure."""
+    district_dir, out = _small_district(tmp_path), tmp_path / "out"
+    school = nbformat.read(notebook_path(SCHOOL_NOTEBOOK), as_version=4)
+    failing = nbformat.v4.new_code_cell('assert school_id != "obs-wiesental", "no report for this school"')
+    school.cells.insert(next(i for i, c in enumerate(school.cells) if c.source == "view.summary()") + 1, failing)
+    patched = tmp_path / SCHOOL_NOTEBOOK
+    nbformat.write(school, patched)
+    monkeypatch.setattr(batch, "notebook_path", lambda name: patched if name == SCHOOL_NOTEBOOK else notebook_path(name))
+    (out / "schools").mkdir(parents=True)
+    (out / "schools" / "obs-wiesental.html").write_text("<p>an older report</p>", encoding="utf-8")
+    with ThreadPoolExecutor(1) as pool:
+        result = run_batch(district_dir, out=out, formats=["html"], executor=pool, today=TODAY, log=lambda line: None)
+    assert result.status == {"overview": "rendered", "gs-kleeblatt": "rendered", "obs-wiesental": "failed"}
+    assert result.errors["obs-wiesental"] == ('obs-wiesental: cell 9 `assert school_id != "obs-wiesental", "no report '
+                                              'for this school"` failed: AssertionError: no report for this school')
+    failed = out / "schools" / "obs-wiesental.failed.ipynb"
+    assert result.failed_notebooks == {"obs-wiesental": failed}
+    nb = nbformat.read(failed, as_version=4)
+    shown = [c.source for c in nb.cells if c.cell_type == "code" and c.outputs]
+    assert shown[:3] == ["view.header()", "view.summary()", failing.source]
+    assert [o["output_type"] for o in nb.cells[[c.source for c in nb.cells].index(failing.source)].outputs] == ["error"]
+    assert not (out / "schools" / "obs-wiesental.html").exists()  # the older report no longer matches its inputs
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["reports"]["obs-wiesental"]["failed_notebook"] == "schools/obs-wiesental.failed.ipynb"
+    assert 'href="schools/obs-wiesental.failed.ipynb"' in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_sigkill_mid_run_leaves_no_half_file_and_the_next_run_renders_exactly_the_missing(tmp_path):
+    import psutil
+
+    schools = ("gs-kleeblatt", "obs-wiesental", "rs-an-der-aue", "kgs-birkenfeld", "gs-am-lindenweg")
+    district_dir, out = _small_district(tmp_path, keep=schools), tmp_path / "out"
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "riskkit"), "batch", str(district_dir), "--out", str(out), "--formats",
+         "html,pdf", "--workers", "2", "--today", TODAY.isoformat()],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    children: list = []
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                children = psutil.Process(proc.pid).children(recursive=True) or children
+                reports = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["reports"]
+            except (OSError, ValueError, KeyError, psutil.Error):
+                reports = {}
+            if sum(r["status"] == "rendered" for r in reports.values()) >= 2:
+                break
+            assert proc.poll() is None
+            time.sleep(0.05)
+        proc.kill()  # SIGKILL: no handler runs, no worker is told
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    rendered = {name for name, r in manifest["reports"].items() if r["status"] == "rendered"}
+    assert 2 <= len(rendered) < 6
+    for path in out.rglob("*"):  # every document on disk is whole (temp files aside)
+        if path.is_file() and not path.name.endswith(".tmp"):
+            data = path.read_bytes()
+            if path.suffix == ".html":
+                assert data.rstrip().endswith(b"</html>"), path
+            elif path.suffix == ".pdf":
+                assert data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:], path
+            elif path.suffix in (".ipynb", ".json"):
+                json.loads(data)
+    gone, alive = psutil.wait_procs(children, timeout=60)  # workers, kernels and browsers follow the parent
+    assert not alive, [p.info if hasattr(p, "info") else p for p in alive]
+
+    result = run_batch(district_dir, out=out, formats=["html", "pdf"], today=TODAY, log=lambda line: None,
+                       progress=False)
+    assert result.ok
+    assert {n for n, s in result.status.items() if s == "rendered"} == {"overview", *schools} - rendered
+    assert {n for n, s in result.status.items() if s == "skipped"} == rendered
+    assert not list(out.rglob("*.tmp"))
+    assert {f"schools/{s}.{k}" for s in schools for k in ("ipynb", "html", "pdf")} <= _files(out)
+
+
+def test_state_folder_renders_every_district_and_a_state_index(tmp_path):
+    state = tmp_path / "niedersachsen"
+    state.mkdir()
+    for name, keep in (("kreis-a", ("gs-kleeblatt",)), ("kreis-b", ("obs-wiesental",))):
+        _small_district(tmp_path / name, keep).rename(state / name)
+    broken = state / "kreis-c"
+    shutil.copytree(state / "kreis-a", broken)
+    (broken / "district.yaml").write_text("name: [unclosed\n", encoding="utf-8")
+    (state / "notes").mkdir()  # not a district: ignored
+    out, lines = tmp_path / "out", []
+    result = run_batch(state, out=out, formats=["html"], today=TODAY, log=lines.append, progress=False)
+    assert result.status == {"kreis-a/overview": "rendered", "kreis-a/gs-kleeblatt": "rendered",
+                             "kreis-b/overview": "rendered", "kreis-b/obs-wiesental": "rendered", "kreis-c": "failed"}
+    assert result.errors["kreis-c"].startswith(f"{broken / 'district.yaml'}: line 2")
+    assert lines[:2] == ["kreis-a: 2 to render, 0 up to date, 0 invalid", "kreis-b: 2 to render, 0 up to date, 0 invalid"]
+    assert len([line for line in lines if re.fullmatch(r"\[\d/4\] kreis-[ab]/[a-z-]+: rendered in \d+\.\d s", line)]) == 4
+    for district, school in (("kreis-a", "gs-kleeblatt"), ("kreis-b", "obs-wiesental")):
+        assert {"index.html", "manifest.json", "overview.html", f"schools/{school}.html"} <= _files(out / district)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert_offline(index, "state index")
+    hrefs = re.findall(r'href="([^"]+)"', index)
+    assert hrefs == ["kreis-a/overview.html", "kreis-a/index.html", "kreis-b/overview.html", "kreis-b/index.html"]
+    assert "<title>DSFA-Berichte aller Kreise: niedersachsen</title>" in index
+    assert "kreis-c</td>" in index and "nicht lesbar" in index
+
+    run = CliRunner().invoke(main, ["batch", str(state), "--out", str(out), "--formats", "html",
+                                    "--today", TODAY.isoformat()])
+    assert run.exit_code == 1  # kreis-c is still unreadable
+    assert f"{out}: 0 rendered, 4 up to date, 1 failed in" in run.output

@@ -307,3 +307,33 @@ def test_no_token_on_any_command_line_kernels_on_ipc_and_no_warnings(district_di
     log = (tmp_path / "voila.log").read_text()
     assert "Kernel started" in log
     assert "without encryption" not in log and "not trusted" not in log and token not in log
+
+
+def test_voila_switching_a_module_off_and_saving(voila, page, district_dir, tmp_path):
+    """The platform step in Chromium: a school switches video conferencing off; its risks leave the form and the
+    matrix at once, the DSFA status follows, and Save writes the platform block without the module."""
+    school_file = district_dir / "schools" / "gs-kleeblatt.yaml"
+    page.goto(voila)
+    expect(page.locator(".rk-school-menu select")).to_be_visible(timeout=START_TIMEOUT * 1000)
+    page.select_option(".rk-school-menu select", label="Grundschule Kleeblatt Birkenfeld (gs-kleeblatt)")
+    expect(page.get_by_text("Geladen: gs-kleeblatt.yaml")).to_be_visible()
+    r5 = page.locator(".rk-live-matrix li").filter(has_text=re.compile(r"^R5: "))  # the matrix's text alternative
+    expect(r5).to_have_count(1)  # vc-recording is drawn
+    expect(page.get_by_role("heading", name="1. Ihre Plattform")).to_be_visible()
+    page.get_by_role("link", name="1. Ihre Plattform").press("Enter")  # the steps list is keyboard reachable
+    expect(page.locator(".rk-dsfa-status")).to_contain_text("Stand der DSFA: Entwurf")
+
+    video = page.get_by_role("checkbox", name="Videokonferenz", exact=True)
+    expect(video).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Benutzerkonten (Pflichtmodul, immer an)")).to_be_disabled()
+    video.uncheck()
+    expect(page.get_by_text("Videokonferenz (0 Risiken, 0 offen, 4 nicht anwendbar)")).to_be_attached()
+    expect(page.locator(".rk-risk-vc-recording")).to_be_hidden()
+    expect(r5).to_have_count(0)  # and gone from the matrix
+    expect(page.locator(".rk-summary")).to_contain_text("nicht anwendbar (Modul nicht genutzt)")
+    expect(page.get_by_text("● Ungespeicherte Änderungen")).to_be_visible()
+    page.get_by_role("button", name="Speichern", exact=True).click()
+    expect(page.get_by_text("Gespeichert: gs-kleeblatt.yaml")).to_be_visible()
+    saved = yaml.safe_load(school_file.read_text(encoding="utf-8"))
+    assert list(saved["platform"]["modules"]) == ["accounts", "administration", "mail", "files", "add-ons"]
+    page.screenshot(path=tmp_path / "voila-module-off.png", full_page=True)

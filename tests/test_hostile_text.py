@@ -41,6 +41,17 @@ def hostile_district(target: Path) -> Path:
     config = yaml.safe_load((target / "district.yaml").read_text(encoding="utf-8"))
     config["name"] = PAYLOAD
     config["dpo"] = {"name": PAYLOAD, "email": PAYLOAD, "phone": PAYLOAD}
+    config["state"] = tagged("state")
+    config["legal_reference"] = {"de": tagged("legal_reference"), "en": tagged("legal_reference")}
+    config["school_authority"] = {"name": tagged("authority"), "role": tagged("authority_role"), "contact": PAYLOAD}
+    for processor in config["processors"]:
+        processor.update(name=tagged("processor"), role=tagged("processor_role"), hosting=tagged("processor_hosting"),
+                         sub_processors=[tagged("sub_processor")])
+    for council in config["councils"]:
+        council["title"] = {"de": tagged(f"council_{council['id']}"), "en": tagged(f"council_{council['id']}")}
+    config["school_kinds"]["special-needs"] = {"de": tagged("kind"), "en": tagged("kind")}
+    for answer in config["threshold"].values():
+        answer["reason"] = tagged("threshold_reason")
     (target / "district.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     school_file = target / "schools" / f"{SCHOOL}.yaml"
     school = yaml.safe_load(school_file.read_text(encoding="utf-8"))
@@ -56,8 +67,44 @@ def hostile_district(target: Path) -> Path:
         for planned in entry.get("measures_planned", []):
             planned.update(owner=PAYLOAD, note=LONG)
     assert any(e.get("measures_planned") for e in school["risks"].values())
+    hostile_dsfa(school)
     school_file.write_text(yaml.safe_dump(school, allow_unicode=True, width=100_000), encoding="utf-8")
     return target
+
+
+def tagged(field: str) -> str:
+    """The hostile text marked with the field it stands in, so each field can be found in the output."""
+    return f"{PAYLOAD} [{field}]"
+
+
+DSFA_FIELDS = (
+    "state", "legal_reference", "authority", "processor", "processor_role", "processor_hosting", "sub_processor",
+    "council_parents", "council_pupils", "council_staff", "kind", "threshold_reason", "groups", "partial",
+    "severity_reason", "answer", "advice_by", "advice_text", "view_summary", "view_reason", "decision_by",
+    "conditions", "accepted", "residual",
+)
+
+
+def hostile_dsfa(school: dict) -> None:
+    """Every text field of the school's platform and DSFA blocks set to tagged hostile text."""
+    for use in school["platform"]["modules"].values():
+        use["groups"] = tagged("groups")
+    entries = school["risks"]
+    entries["identity-theft"]["measures_in_place"] = [{"measure": "usage-rules", "partial": tagged("partial")}]
+    entries["profiling"]["severity"] = {"level": 4, "reason": tagged("severity_reason")}
+    dsfa = school["dsfa"]
+    for answer in dsfa["answers"].values():
+        answer["text"] = tagged("answer")
+    dsfa["threshold"] = {criterion: {"answer": "yes", "reason": tagged("threshold_reason")}
+                         for criterion in dsfa.get("threshold", {})}
+    dsfa["advice"].update(by=tagged("advice_by"), text=tagged("advice_text"))
+    dsfa["views"]["parents"]["summary"] = tagged("view_summary")
+    dsfa["views"]["pupils"] = {"sought": False, "reason": tagged("view_reason")}
+    decision = dsfa["decision"]
+    decision.update(by=tagged("decision_by"), conditions=tagged("conditions"))
+    decision["accepted"] = {risk: tagged("accepted") for risk in decision["accepted"]}
+    for residual in decision["residual"].values():
+        residual["reason"] = tagged("residual")
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +139,8 @@ def test_school_report_html_shows_the_text_and_makes_no_markup(batch_out):
     for typed in (PAYLOAD, LONG, FORMULA):
         assert typed in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp;amp;" in html
+    for field in DSFA_FIELDS:  # the platform, DSFA and district fields of the complete DSFA, each shown as text
+        assert tagged(field) in text, field
 
 
 def test_school_report_pdf_has_the_text_and_no_link(batch_out):

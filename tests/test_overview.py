@@ -13,6 +13,7 @@ import papermill
 import pytest
 
 from riskkit import load_district
+from riskkit.reports.svgexport import StaticFigures
 from riskkit.model.district import RESULT_COLUMNS
 from riskkit.model.status import STEPS
 from riskkit.reports.overview import (
@@ -130,6 +131,9 @@ def test_notebook_runs_in_a_kernel_in_english(module_district_dir, tmp_path):
     )
     nb = nbformat.read(out, as_version=4)
     nbformat.validate(nb)
+    figures = [o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert len(figures) == 3  # plain plotly outputs; the export draws them as SVG
+    nb, _ = StaticFigures().preprocess(nb, {})
     html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
     for text in (
         "<h1>Overview of the data protection impact assessments: Landkreis Musterau (fiktiv)</h1>",

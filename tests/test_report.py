@@ -20,7 +20,7 @@ from riskkit.reports.browser import BrowserError, BrowserNotFoundError
 from conftest import REPO, TODAY, Tags, assert_offline
 
 SCRIPT = "<script>alert(1)</script>"
-DE_SCHOOL, EN_SCHOOL = "gs-kleeblatt", "igs-musterau-nord"  # 3 risks open / 2 high residual risks, 1 plan overdue
+DE_SCHOOL, EN_SCHOOL = "gs-kleeblatt", "igs-musterau-nord"  # 7 risks open / 2 high residual risks, 1 plan overdue
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -75,8 +75,10 @@ def test_executed_notebook_has_parameters_and_outputs(reports):
     assert not any(c.source == "%reset -f" for c in code)
     assert not [o for c in code for o in c.outputs if o.output_type in ("error", "stream")]
     shown = [c for c in code if c.outputs]
-    assert [c.source for c in shown] == [
-        "view.header()", "view.summary()", "view.heatmap()", "view.risks()", "view.action_plan()", "view.sign_off()",
+    assert [c.source for c in shown] == [  # the parts of the EDPB DPIA template, in its order
+        "view.header()", "view.summary()", "view.threshold()", "view.description()", "view.lawfulness()",
+        "view.principles()", "view.necessity()", "view.heatmap()", "view.risks()", "view.action_plan()",
+        "view.advice()", "view.views()", "view.decision()",
     ]
 
 
@@ -105,14 +107,15 @@ def test_html_german_content(reports, district):
     for r in results:
         assert f'<h3 id="risk-{r.risk.id}">{numbers[r.risk.id]} {escape(r.risk.title["de"])}</h3>' in html
     open_risks = [r for r in results if not r.assessed]
-    assert len(open_risks) == 3
+    assert len(open_risks) == 7
     listed = ", ".join(f"{numbers[r.risk.id]} {r.risk.title['de']}" for r in open_risks)
-    assert f"Noch offen (nicht bewertet und nicht eingestuft) sind 3: {listed}." in text
+    assert f"Noch offen (nicht bewertet und nicht eingestuft) sind 7: {listed}." in text
     for r in open_risks:
         section = html.split(f'<h3 id="risk-{r.risk.id}">')[1].split("</section>")[0]
         assert '<span class="level level-open">offen</span> Die Schule hat dieses Risiko noch nicht bewertet.' in section
         assert "Eintrittswahrscheinlichkeit (Schule)" not in section  # never scored
-    assert "Der Katalog nennt 13 Risiken; die Schule hat 10 davon bewertet." in text
+    assert ("Der Katalog nennt 22 Risiken; 22 davon betreffen Module, die die Schule nutzt, und 15 hat sie bewertet."
+            in text)
     assert "Vorherige Konsultation der Aufsichtsbehörde (Art. 36 DSGVO) nötig: nein." in text
     assert "Die Aussage ist vorläufig, solange nicht alle Risiken bewertet sind." in text
     assert "Dr. Miriam Feldhaus <datenschutz-schulen@example.org>" in text
@@ -135,7 +138,7 @@ def test_html_english_content_art36_and_action_plan(reports, district):
     assert "Prior consultation of the supervisory authority (Art. 36 GDPR) needed: yes." in text
     assert f"For 2 risks a high residual risk remains after the measures in place ({names})." in text
     for r in results:
-        assert escape(r.risk.title["en"]) in html
+        assert r.risk.title["en"] in text  # parsed text: Jinja writes ' as &#39;, html.escape as &#x27;
     plan = html.split('<table class="plan">')[1].split("</table>")[0]
     rows = re.findall(r'<tr><td class="num">(\d{4}-\d\d-\d\d)</td>.*?</tr>', plan)
     assert rows == sorted(rows) and len(rows) == 3
@@ -152,7 +155,7 @@ def test_heatmap_is_an_accessible_inline_svg(reports):
     assert (tag, attrs["role"], attrs["aria-labelledby"]) == ("svg", "img", "matrix-svg-title matrix-svg-desc")
     assert attrs["viewbox"] == "0 0 720 580" and "width" not in attrs  # sized by CSS; parsers restore viewBox
     assert '<title id="matrix-svg-title">Risikomatrix</title>' in svg
-    assert '<desc id="matrix-svg-desc">Risikomatrix mit 10 bewerteten Risiken.' in svg
+    assert '<desc id="matrix-svg-desc">Risikomatrix mit 15 bewerteten Risiken.' in svg
     for level in ("geringes Risiko", "hohes Risiko"):
         assert f">{level}</text>" in svg
     assert "Ausgangsrisiko (vor Maßnahmen)" in svg and "Restrisiko (nach Maßnahmen)" in svg
@@ -214,7 +217,69 @@ def test_papermill_cli_runs_the_notebook(district, tmp_path):
     nb = nbformat.read(out, as_version=4)
     html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
     assert f"<h1>{district.school(EN_SCHOOL).school.name}</h1>" in html
-    assert '<h2 id="plan">Action plan</h2>' in html
+    assert '<h2 id="plan">7. Action plan and residual risk</h2>' in html
+
+
+def test_notebook_figure_is_a_plain_plotly_output_with_its_text_alternative(reports):
+    """The kernel draws nothing: the executed notebook holds plotly's own output; the export made it SVG."""
+    nb = nbformat.read(reports["de"]["ipynb"], as_version=4)
+    cell = next(c for c in nb.cells if c.source == "view.heatmap()")
+    kinds = [sorted(o.get("data", {})) for o in cell.outputs]
+    assert kinds == [["text/html", "text/plain"], ["application/vnd.plotly.v1+json", "text/plain"], ["text/html", "text/plain"]]
+    figure = cell.outputs[1]
+    assert figure["data"]["text/plain"].startswith("Risikomatrix. Risikomatrix mit 10 bewerteten Risiken.")
+    assert figure["data"]["application/vnd.plotly.v1+json"]["config"]["showSendToCloud"] is False
+    assert figure["metadata"]["riskkit"]["figure"]["id"] == "matrix"
+    assert "<svg" not in nbformat.writes(nb)
+    assert _html(reports, "de").count("<svg") == 1
+
+
+def test_a_browser_that_died_is_replaced_and_the_report_retried(district, renderer):
+    renderer._browser.kill()  # as if Chromium crashed between two schools
+    documents = renderer.render(notebook_path(SCHOOL_NOTEBOOK), {"district_dir": str(district.path),
+                                "school_id": EN_SCHOOL, "lang": "en", "today": TODAY.isoformat()}, name=EN_SCHOOL)
+    assert b'<figure class="heatmap"><svg' in documents["html"] and documents["pdf"].startswith(b"%PDF-")
+    assert renderer._browser.alive
+
+
+def test_browser_timeout_fails_the_report_with_its_notebook(district, monkeypatch):
+    """A drawing that hangs: the browser is killed after the timeout, replaced, the export retried once."""
+    import time
+
+    from riskkit.reports.browser import OfflineBrowser
+
+    drawn: list[float] = []
+    monkeypatch.setattr(OfflineBrowser, "_draw", lambda self, *args: drawn.append(time.sleep(8)))
+    with ReportRenderer(("html",), browser_timeout=2) as stuck:
+        with pytest.raises(ReportError) as caught:
+            stuck.render(notebook_path(SCHOOL_NOTEBOOK), {"district_dir": str(district.path), "school_id": EN_SCHOOL,
+                         "lang": "en"}, name=EN_SCHOOL)
+    assert str(caught.value) == (f"{EN_SCHOOL}: the browser did not answer within 2 s and was stopped "
+                                 "(also after a browser restart)")
+    nb = nbformat.reads(caught.value.notebook.decode(), as_version=4)
+    assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_cell_timeout_stops_the_cell_keeps_the_notebook_and_the_kernel_recovers(renderer, tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("pause = 0", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print('before')"),
+        nbformat.v4.new_code_cell("import time\ntime.sleep(pause)"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    path = tmp_path / "slow.ipynb"
+    nbformat.write(notebook, path)
+    renderer.cell_timeout = 2
+    try:
+        with pytest.raises(ReportError) as caught:
+            renderer.render(path, {"pause": 60}, name="slow")
+        assert str(caught.value) == "slow: a cell ran longer than 2 s and was stopped"
+        executed = nbformat.reads(caught.value.notebook.decode(), as_version=4)
+        assert "".join(o.get("text", "") for o in executed.cells[-2].outputs) == "before\n"
+        assert "riskkit-reset" not in caught.value.notebook.decode()
+        documents = renderer.render(path, {"pause": 0}, name="quick")  # the kernel was restarted
+        assert documents["pdf"].startswith(b"%PDF-")
+    finally:
+        renderer.cell_timeout = 600
 
 
 def test_failing_cell_names_school_and_cell_and_writes_nothing(district, renderer, tmp_path):
@@ -243,9 +308,10 @@ def test_unknown_school_lists_ids_before_any_kernel(district_dir, monkeypatch):
 
 
 def test_unknown_format_is_refused(district_dir):
+    """Invalid input: exit code 2, as the README promises (it was 3, an engine failure)."""
     result = CliRunner().invoke(main, ["report", str(district_dir), DE_SCHOOL, "--format", "html,docx"])
-    assert result.exit_code == 3
-    assert result.output == "error: unknown report format docx; allowed: html, pdf\n"
+    assert result.exit_code == 2  # invalid input, as the README promises (was 3)
+    assert "Invalid value for '--format': unknown 'docx'; allowed: html, pdf" in result.output
 
 
 def test_missing_pdf_engine_says_how_to_install(monkeypatch):

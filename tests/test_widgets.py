@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 from riskkit.capture.state import CaptureSession, Draft, FieldProblem, FileStamp, PlannedDraft, SaveConflict, check_draft
+from riskkit.model.assessment import read_school
 from riskkit.model.district import load_district, read_district
+from riskkit.model.yamlio import read_yaml
 from riskkit.figures.plots import LEVEL_FILL
 from riskkit.capture.form import NEW, CaptureForm, capture_form
 
@@ -131,12 +133,14 @@ def test_planned_measures_and_override(form, district_dir):
         "⚠ Diese Maßnahme ist schon umgesetzt (oben angehakt); planen Sie nur fehlende.")
     form.inputs[f"{row}.measure"].value = "two-factor-auth"
 
-    form.inputs[f"{IT}.override"].value = True
-    form.inputs[f"{IT}.override.likelihood"].value = 1
-    form.inputs[f"{IT}.override.severity"].value = 2
+    # the residual values set by hand are the head's decision: they live in the decision step (dsfa.decision.residual)
+    residual = "dsfa.decision.residual.identity-theft"
+    form.inputs[residual].value = True
+    form.inputs[f"{residual}.likelihood"].value = 1
+    form.inputs[f"{residual}.severity"].value = 2
     assert form.save() is None
-    assert form.errors[f"{IT}.override.reason"].value == "⚠ Eine selbst festgelegte Einstufung braucht eine Begründung."
-    form.inputs[f"{IT}.override.reason"].value = "Externe Prüfung 2026"
+    assert form.errors[f"{residual}.reason"].value == "⚠ Eine selbst festgelegte Einstufung braucht eine Begründung."
+    form.inputs[f"{residual}.reason"].value = "Externe Prüfung 2026"
     assert "(selbst festgelegt)" in form._status_lines["identity-theft"].value
     assert form.save() == school_file(district_dir)
     saved_file = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))
@@ -332,3 +336,258 @@ def test_capture_notebook_runs_in_a_real_kernel(district_dir, tmp_path):
     assert [o["output_type"] for o in outputs] == ["execute_result"]
     assert "application/vnd.jupyter.widget-view+json" in outputs[0]["data"]
     assert all(not c["outputs"] for c in cells[:-1] if "parameters" not in c["metadata"].get("tags", []))
+
+
+# ---- the complete DSFA in the form (issues 11, 12, 13) ----
+
+VC_RISKS = ["vc-recording", "vc-content-exposure", "vc-operator-data", "vc-counselling-exposure"]
+
+
+def results_by_id(form: CaptureForm) -> dict:
+    return {r.risk.id: r for r in form.session.results()}
+
+
+def test_switching_a_module_off_removes_its_risks_live_and_counts_them_as_not_applicable(form):
+    form.school_menu.value = "gs-kleeblatt"
+    assert form.inputs["platform.modules.accounts"].value is True
+    assert form.inputs["platform.modules.accounts"].disabled  # mandatory: fixed on
+    assert form.inputs["platform.modules.messenger"].value is False  # the school does not use it
+    before = form.dsfa_line.value
+    assert "<b>Stand der DSFA:</b> Entwurf" in before and "<li>7 Risiken nicht bewertet</li>" in before
+    vc_numbers = {form.numbers[r] for r in VC_RISKS}
+    assert {"R5", "R6"} <= {n for t in form.figure.to_figure().data for n in (t.text or ())}  # assessed and drawn
+
+    form.inputs["platform.modules.video-conference"].value = False
+    results = results_by_id(form)
+    assert [results[r].applicable for r in VC_RISKS] == [False] * 4
+    assert not any(results[r].open for r in VC_RISKS)  # not applicable is never open
+    assert results["private-devices"].applicable  # its other modules are still in use
+    assert [form._cards[r].layout.display for r in VC_RISKS] == ["none"] * 4
+    assert form._cards["private-devices"].layout.display is None
+    assert "Videokonferenz (0 Risiken, 0 offen, 4 nicht anwendbar)" in form.accordion.titles
+    assert "<tr><td>nicht anwendbar (Modul nicht genutzt)</td><td>4</td><td>4</td></tr>" in form.summary.value
+    assert ('<th scope="row">R5</th><td>Aufzeichnung oder Weitergabe von Videokonferenzen</td>'
+            "<td>nicht anwendbar</td><td>nicht anwendbar</td>") in form.summary.value
+    assert not vc_numbers & {n for t in form.figure.to_figure().data for n in (t.text or ())}
+    assert form.decision.rows["vc-recording"].layout.display == "none"
+    assert "Ungespeicherte Änderungen" in form.dirty_marker.value
+    assert form.dsfa_line.value != before
+    assert form.inputs["platform.modules.video-conference.groups"].value == "nur Elterngespräche"
+
+    form.inputs["platform.modules.video-conference"].value = True  # back on: what was typed comes back
+    assert results_by_id(form)["vc-recording"].applicable
+    assert form._cards["vc-recording"].layout.display is None
+    assert not form.session.dirty and form.dsfa_line.value == before
+
+
+def test_a_switched_off_module_is_saved_and_its_risks_stay_in_the_file(form, district_dir):
+    form.school_menu.value = "gs-kleeblatt"
+    before = read_yaml(school_file(district_dir))[0]
+    form.inputs["platform.modules.add-ons"].value = False
+    form.inputs["platform.modules.messenger"].value = True
+    form.inputs["platform.modules.messenger.legal_basis"].value = "consent"
+    form.inputs["platform.modules.messenger.groups"].value = "nur Lehrkräfte"
+    form.inputs["platform.extra_data.health"].value = True
+    assert form.save() == school_file(district_dir)
+    saved = read_yaml(school_file(district_dir))[0]
+    assert saved["platform"] == {
+        "hosting": "own-server", "operation": "running", "running_since": "2022-09-05", "pupils": 95, "staff": 9,
+        "extra_data": ["health"],
+        "modules": {
+            "accounts": {"legal_basis": "school-law"}, "administration": {"legal_basis": "school-law"},
+            "mail": {"legal_basis": "school-law", "groups": "nur Lehrkräfte; Kinder haben keine Mailadresse"},
+            "files": {"legal_basis": "school-law", "groups": "ein gemeinsamer Ordner für Arbeitsblätter"},
+            "video-conference": {"legal_basis": "consent", "groups": "nur Elterngespräche"},
+            "messenger": {"legal_basis": "consent", "groups": "nur Lehrkräfte"},
+        },
+    }
+    district = load_district(district_dir)
+    result = {r.risk.id: r for r in district.evaluate("gs-kleeblatt")}["third-party-addons"]
+    assert not result.applicable and not result.open
+    assert saved["risks"] == before["risks"]  # what was assessed stays, for when a module is switched on again
+    assert district.summary().loc["gs-kleeblatt", "not_applicable"] == 1
+
+
+def test_a_partial_measure_and_a_severity_raise_change_the_live_results(form, district_dir):
+    form.school_menu.value = "gs-kleeblatt"
+    original = school_file(district_dir).read_bytes()
+    form.inputs[f"{IT}.likelihood"].value = 4
+    assert position_rounded(form, "Restrisiko (nach Maßnahmen)", "R2") == (2, 3)
+    form.inputs[f"{IT}.measures_in_place.usage-rules.partly"].value = True  # counts for nothing when partial
+    assert position_rounded(form, "Restrisiko (nach Maßnahmen)", "R2") == (3, 3)
+    form.inputs[f"{IT}.severity"].value = True
+    assert form.inputs[f"{IT}.severity.level"].options[1:] == (("4 groß", 4),)  # only levels above the catalogue's
+    form.inputs[f"{IT}.severity.level"].value = 4
+    assert position_rounded(form, "Ausgangsrisiko (vor Maßnahmen)", "R2") == (4, 4)
+    assert position_rounded(form, "Restrisiko (nach Maßnahmen)", "R2") == (3, 4)
+    assert form._status_lines["identity-theft"].value.startswith(
+        "<b>Ausgangsrisiko:</b> hohes Risiko (Wahrscheinlichkeit 4, Schwere 4)")
+
+    assert form.save() is None  # a partial measure needs its scope, a raise its reason
+    assert form.errors[f"{IT}.measures_in_place.usage-rules.partial"].value == (
+        "⚠ Bitte sagen Sie, in welchem Umfang die Maßnahme umgesetzt ist.")
+    assert form.errors[f"{IT}.severity.reason"].value == "⚠ Eine höhere Schwere braucht eine Begründung."
+    assert "R2 Identitätsdiebstahl – Begründung der höheren Schwere" in form.status.value
+    assert school_file(district_dir).read_bytes() == original
+
+    form.inputs[f"{IT}.measures_in_place.usage-rules.partial"].value = "nur in den Klassen 3 und 4"
+    form.inputs[f"{IT}.severity.reason"].value = "Die Kinder melden sich mit Geburtsdatum an."
+    assert "Schwere angehoben auf 4: Die Kinder melden sich mit Geburtsdatum an." in (
+        form._status_lines["identity-theft"].value)
+    assert form.save() == school_file(district_dir)
+    assert read_yaml(school_file(district_dir))[0]["risks"]["identity-theft"] == {
+        "likelihood": 4,
+        "reason": "Die Kinder arbeiten an gemeinsamen Schul-Tablets, auf denen Anmeldungen gelegentlich offen bleiben.",
+        "measures_in_place": [{"measure": "usage-rules", "partial": "nur in den Klassen 3 und 4"}, "admin-obligation"],
+        "severity": {"level": 4, "reason": "Die Kinder melden sich mit Geburtsdatum an."},
+    }
+    result = {r.risk.id: r for r in load_district(district_dir).evaluate("gs-kleeblatt")}["identity-theft"]
+    assert (result.severity, result.severity_source, result.residual_likelihood) == (4, "school", 3)
+
+
+def test_unticking_a_partial_measure_drops_its_scope(form):
+    form.school_menu.value = "gs-kleeblatt"
+    form.inputs[f"{IT}.measures_in_place.usage-rules.partly"].value = True
+    form.inputs[f"{IT}.measures_in_place.usage-rules.partial"].value = "nur Lehrkräfte"
+    form.inputs[f"{IT}.measures_in_place.usage-rules"].value = False
+    assert form.session.draft.risks["identity-theft"].partial == {}
+    form.inputs[f"{IT}.measures_in_place.usage-rules"].value = True
+    assert form.inputs[f"{IT}.measures_in_place.usage-rules.partly"].value is False
+    assert not form.session.dirty
+
+
+def test_decision_advice_and_views_problems_are_shown_at_their_fields(form, district_dir):
+    form.school_menu.value = "gs-kleeblatt"
+    original = school_file(district_dir).read_bytes()
+    form.inputs["dsfa.decision.outcome"].value = "conditions"
+    form.inputs["dsfa.advice.opinion"].value = "unfavourable"
+    form.inputs["dsfa.views.parents.sought"].value = False
+    form.inputs["dsfa.views.pupils.sought"].value = True
+    form.inputs["platform.pupils"].value = "ca. 95"
+    assert form.save() is None
+    problems = {key: e.value for key, e in form.errors.items() if e.value}
+    assert problems == {
+        "platform.pupils": "⚠ Bitte eine ganze Zahl ohne Punkt angeben (z. B. 480).",
+        "dsfa.advice.by": "⚠ Bitte ausfüllen.",
+        "dsfa.advice.on": "⚠ Bitte ein Datum angeben.",
+        "dsfa.advice.text": "⚠ Ein Votum, das nicht uneingeschränkt befürwortet, braucht seinen Text.",
+        "dsfa.views.parents.reason": "⚠ Bitte begründen Sie, warum die Stellungnahme nicht eingeholt wurde.",
+        "dsfa.views.pupils.on": "⚠ Bitte ein Datum angeben.",
+        "dsfa.views.pupils.summary": "⚠ Bitte halten Sie fest, was das Gremium gesagt hat.",
+        "dsfa.decision.by": "⚠ Bitte ausfüllen.",
+        "dsfa.decision.on": "⚠ Bitte ein Datum angeben.",
+        "dsfa.decision.conditions": "⚠ Eine Freigabe mit Bedingungen braucht die Bedingungen.",
+        **{f"dsfa.decision.accepted.{r}": "⚠ Eine Freigabe braucht für dieses Restrisiko die Begründung, warum es "
+           "hingenommen wird." for r in ("data-loss", "vc-recording", "private-devices")},
+    }
+    assert "R4 Datenverlust durch Hardware-Defekt, Feuer oder Wasser – Hingenommen, weil" in form.status.value
+    assert "Nicht gespeichert: 13 Angaben fehlen" in form.status.value
+    assert school_file(district_dir).read_bytes() == original
+    assert form.inputs["dsfa.views.parents.reason"].layout.display is None  # shown for "not sought"
+    assert form.errors["dsfa.views.parents.on"].value == "" and (
+        form.inputs["dsfa.views.parents.on"].layout.display is None)
+
+
+def test_the_dsfa_steps_save_exactly_their_blocks(form, district_dir):
+    form.school_menu.value = "gs-kleeblatt"
+    before = read_yaml(school_file(district_dir))[0]
+    assert "Ergebnis: Eine DSFA ist erforderlich." in form.threshold_line.value
+    form.inputs["dsfa.threshold.sensitive-data.answer"].value = "no"
+    form.inputs["dsfa.threshold.sensitive-data.reason"].value = "Keine Förderpläne, keine Gesundheitsdaten."
+    information = next(q for q in form.session.catalogue.questions if q.id == "information").default
+    form.buttons["dsfa.answers.information"].click()  # the vendor's standard answer, taken as offered
+    assert form.inputs["dsfa.answers.information.status"].value == information.status
+    assert form.inputs["dsfa.answers.information.text"].value == information.text.de
+    form.inputs["dsfa.answers.transfers.status"].value = "met"
+    form.inputs["dsfa.answers.transfers.text"].value = "Die Lese-App ist geprüft: Hosting in Deutschland."
+    form.inputs["dsfa.views.parents.sought"].value = False
+    form.inputs["dsfa.views.parents.reason"].value = "Der Schulelternrat tagt erst im Februar."
+    form.inputs["dsfa.advice.by"].value = "Dr. Miriam Feldhaus"
+    form.inputs["dsfa.advice.on"].value = date(2026, 11, 20)
+    form.inputs["dsfa.advice.opinion"].value = "favourable"
+    form.inputs["dsfa.decision.by"].value = "Anna Weber (Schulleiterin)"
+    form.inputs["dsfa.decision.on"].value = date(2026, 11, 22)
+    form.inputs["dsfa.decision.outcome"].value = "not-released"
+    assert form.save() == school_file(district_dir)
+    after = read_yaml(school_file(district_dir))[0]
+    assert after["dsfa"] == {
+        "threshold": {"sensitive-data": {"answer": "no", "reason": "Keine Förderpläne, keine Gesundheitsdaten."}},
+        "answers": {**before["dsfa"]["answers"],
+                    "information": {"status": information.status, "text": information.text.de},
+                    "transfers": {"status": "met", "text": "Die Lese-App ist geprüft: Hosting in Deutschland."}},
+        "advice": {"by": "Dr. Miriam Feldhaus", "on": "2026-11-20", "opinion": "favourable"},
+        "views": {"parents": {"sought": False, "reason": "Der Schulelternrat tagt erst im Februar."}},
+        "decision": {"by": "Anna Weber (Schulleiterin)", "on": "2026-11-22", "outcome": "not-released"},
+    }
+    assert {k: v for k, v in after.items() if k != "dsfa"} == {k: v for k, v in before.items() if k != "dsfa"}
+    status = load_district(district_dir).status("gs-kleeblatt")
+    assert status.step == "draft" and "2 Stellungnahmen der Vertretungen fehlen" in status.blockers_text("de")
+    assert "<li>2 Stellungnahmen der Vertretungen fehlen</li>" in form.dsfa_line.value
+
+
+def test_a_school_with_every_block_loads_into_the_form_and_saves_back_unchanged(form, district_dir):
+    path = school_file(district_dir, "foerderzentrum-am-weiher")
+    before = read_school(path, form.session.catalogue)[0]
+    form.school_menu.value = "foerderzentrum-am-weiher"
+    i = form.inputs
+    assert i["platform.hosting"].value == "cloud" and i["platform.pupils"].value == "140"
+    assert i["platform.modules.add-ons"].value is False and i["platform.extra_data.health"].value is True
+    assert i["platform.modules.messenger.groups"].value.startswith("nur Abschlussstufe")
+    assert i["dsfa.threshold.sensitive-data.answer"].value == "yes"
+    assert i["dsfa.answers.portability.status"].value == "not-applicable"
+    assert i["dsfa.advice.opinion"].value == "conditions" and i["dsfa.advice.on"].value == date(2026, 5, 6)
+    assert i["dsfa.views.parents.sought"].value is True
+    assert i["dsfa.decision.outcome"].value == "conditions"
+    assert i["dsfa.decision.residual.identity-theft"].value is True
+    assert i["dsfa.decision.residual.identity-theft.severity"].value == 2
+    assert i["dsfa.decision.accepted.vc-recording"].value.startswith("Videokonferenzen finden nur mit Erwachsenen")
+    assert form.dsfa_line.value == "<p><b>Stand der DSFA:</b> entschieden</p>"
+    assert "Identitätsdiebstahl: Risiko" in form.widget.children[-1].children[0].children[-2].children[-1].value
+    assert form._cards["third-party-addons"].layout.display == "none"
+    assert "(selbst festgelegt)" in form.decision.lines["identity-theft"].value
+    assert "Schwere angehoben auf 4: Gesundheitsdaten" in form._status_lines["discrimination-exposure"].value
+    assert form.save() == path
+    assert read_school(path, form.session.catalogue)[0] == before
+    written = path.read_bytes()
+    form.reload_button.click()
+    assert not form.session.dirty
+    assert form.save() == path and path.read_bytes() == written
+
+
+def test_every_sample_school_saves_back_unchanged(district_dir):
+    district = load_district(district_dir)
+    for school_id in list(district.schools):
+        session = CaptureSession(district, today=TODAY)
+        session.load(school_id)
+        before = read_school(session.path(school_id), district.catalogue)[0]
+        assert session.check() == [], school_id
+        session.save()
+        assert read_school(session.path(school_id), district.catalogue)[0] == before, school_id
+
+
+def test_the_steps_are_sections_with_headings_in_both_languages(form):
+    form.school_menu.value = "gs-kleeblatt"
+    nav = form.widget.children[1].value
+    assert nav.startswith('<nav aria-label="Schritte" class="rk-steps">')
+    assert '<li><a href="#rk-step-1">1. Ihre Plattform</a></li>' in nav
+    assert '<a href="#rk-step-6">6. Stellungnahme der/des Datenschutzbeauftragten (Art. 35 Abs. 2 DS-GVO)</a>' in nav
+    html = "".join(x.value for x in widgets(form.widget) if hasattr(x, "value") and isinstance(x.value, str))
+    assert '<h3 id="rk-step-6" tabindex="-1">6. Stellungnahme' in html
+    assert "Diesen Schritt füllt die oder der Datenschutzbeauftragte aus, nicht die Schule." in html
+    assert "Schulelternrat" in html  # the councils as the district names them
+    assert form.inputs["dsfa.views.parents.sought"].description == "Stellungnahme eingeholt?"
+    form.language_menu.value = "en"
+    assert '<a href="#rk-step-1">1. Your platform</a>' in form.widget.children[1].value
+    assert form.inputs["platform.modules.accounts"].description == "User accounts (mandatory, always on)"
+    assert "<b>State of the DPIA:</b> draft" in form.dsfa_line.value
+
+
+def widgets(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from widgets(child)
+
+
+def position_rounded(form: CaptureForm, name: str, number: str) -> tuple[int, int]:
+    x, y = position(form, name, number)
+    return round(x), round(y)

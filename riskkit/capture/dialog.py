@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import ipywidgets as w
 
-from ..figures.markup import esc
+from .fields import html
 
 
 class Question(w.HBox):
@@ -16,7 +16,8 @@ class Question(w.HBox):
         """Show `question` (plain text) with a `yes` button that runs `action` and a `cancel` button."""
         go_on = w.Button(description=yes, button_style="warning", layout=w.Layout(width="auto"))
         stop = w.Button(description=cancel)
-        message = w.HTML(f"<b>{esc(question)}</b>", layout=w.Layout(width="100%"))
+        message = html("strong", question)
+        message.layout.width = "100%"
 
         def answer(run: bool) -> None:
             for child in self.children:

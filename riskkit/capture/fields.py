@@ -11,9 +11,12 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..figures.markup import esc
+from markupsafe import Markup
+
+from ..figures.markup import macro, text_label
 from ..model.i18n import Lang, label
 
+FRAGMENTS = "form.html.j2"  # the capture form's markup, autoescaped (riskkit/figures/templates)
 CHOOSE = ""  # the value of a menu's "please choose" entry (a None value would show an empty menu)
 
 
@@ -31,9 +34,42 @@ def row(children: list[w.Widget], **layout: str) -> w.HBox:
 
 def section(title: str | None, children: list[w.Widget]) -> w.VBox:
     """An indented part of a risk card, with a bold title if given."""
-    box = w.VBox([w.HTML(f"<b>{esc(title)}</b>"), *children] if title else children)
+    box = w.VBox([html("strong", title), *children] if title else children)
     box.add_class("rk-sub")
     return box
+
+
+def html(name: str, *args: Any) -> w.HTML:
+    """An HTML widget holding one fragment of `form.html.j2` (every text argument escaped)."""
+    return w.HTML(fragment(name, *args))
+
+
+def fragment(name: str, *args: Any) -> Markup:
+    """One macro of `form.html.j2`, its text arguments escaped."""
+    return macro(FRAGMENTS, name, *args)
+
+
+def show(widget: w.Widget, visible: bool) -> None:
+    """Show or hide a widget (hidden widgets keep their values and stay registered)."""
+    display = None if visible else "none"
+    if widget.layout.display != display:
+        widget.layout.display = display
+
+
+class Lazy(w.VBox):
+    """A box whose contents are built the first time it is shown (parts most schools never open: a severity raise,
+    a partial measure's scope, residual values set by hand), which keeps opening a school fast."""
+
+    def __init__(self, build: Callable[[], list[w.Widget]], visible: bool):
+        super().__init__()
+        self._build: Callable[[], list[w.Widget]] | None = build
+        self.set(visible)
+
+    def set(self, visible: bool) -> None:
+        if visible and self._build:
+            build, self._build = self._build, None
+            self.children = build()
+        show(self, visible)
 
 
 def close(widget: w.Widget, keep: w.Widget | None = None) -> None:
@@ -63,6 +99,10 @@ class Fields:
         text = label(key, self.lang)
         return text.format(**values) if values else text
 
+    def markup(self, key: str, **values: Any) -> Markup:
+        """A label as HTML for a message: the label and every value escaped."""
+        return text_label(key, self.lang, **values)
+
     def menu(self, options: list[tuple[str, Any]], value: Any, **kwargs: Any) -> w.Dropdown:
         """A drop-down menu that starts with "please choose" (read back as None)."""
         return w.Dropdown(options=[(self.t("form.choose"), CHOOSE), *options],
@@ -70,6 +110,13 @@ class Fields:
 
     def field(self, key: str, widget: w.ValueWidget, caption: str, setter: Callable[[Any], None]) -> w.VBox:
         """An input with its caption as a real <label>, its problem area below, and its edit wired to the draft."""
+        self.switch(key, widget, caption, setter)
+        error = self.errors[key] = w.HTML()
+        error.add_class("rk-error")
+        return w.VBox([widget, error], layout=w.Layout(width=widget.layout.width))
+
+    def switch(self, key: str, widget: w.ValueWidget, caption: str, setter: Callable[[Any], None]) -> w.ValueWidget:
+        """An input that cannot be wrong (a tick box that switches a part on), so without a problem area."""
         widget.description = caption
         widget.style.description_width = "initial"
         widget.add_class("rk-stacked")
@@ -77,10 +124,8 @@ class Fields:
         widget.layout.width = widget.layout.width or "100%"
         self.inputs[key] = widget
         self.captions[key] = caption
-        error = self.errors[key] = w.HTML()
-        error.add_class("rk-error")
         widget.observe(lambda change: self._edit(key, setter, change["new"]), "value")
-        return w.VBox([widget, error], layout=w.Layout(width=widget.layout.width))
+        return widget
 
     def forget(self, prefix: str) -> None:
         """Drop the fields and buttons whose keys start with `prefix` (rows about to be rebuilt)."""
@@ -105,5 +150,6 @@ class Fields:
         if self.quiet:
             return
         setter(value)
-        self.errors[key].value = ""
+        if key in self.errors:
+            self.errors[key].value = ""
         self._on_edit(key)

@@ -10,13 +10,18 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..figures.markup import esc, risk_numbers
-from ..model.assessment import SCHOOL_KINDS
+from markupsafe import Markup
+
+from ..figures.markup import risk_numbers
+from ..model.assessment import SCHOOL_KINDS, RiskResult
 from ..model.district import read_district
 from ..model.errors import RiskkitError, ValidationError
 from ..model.i18n import LANGUAGES, Lang, label
+from ..model.status import threshold
 from .dialog import Question
-from .fields import CHOOSE, Fields, close, row
+from .dsfasteps import DecisionStep, advice_step, questions_step, threshold_step, threshold_text, views_step
+from .fields import CHOOSE, Fields, close, fragment, html, row, show
+from .platformstep import PlatformStep
 from .livematrix import LiveMatrix
 from .riskcard import RiskCard
 from .state import CaptureSession, FieldProblem, InvalidDraft, SaveConflict
@@ -51,6 +56,15 @@ STYLE = """<style>
 .rk-status { font-size: 1.05em; }
 .rk-legend { list-style: none; margin: 0 0 8px; padding: 0; display: flex; flex-wrap: wrap; gap: 2px 14px; }
 .rk-legend svg { vertical-align: -3px; }
+.rk-step { border-top: 2px solid #5a5a5a; margin-top: 18px; padding-top: 4px; }
+.rk-step h5 { margin: 0.4em 0 0.1em; font-size: 1em; }
+.rk-steps ul { display: flex; flex-wrap: wrap; gap: 2px 18px; margin: 4px 0 8px; padding-left: 0; list-style: none; }
+.rk-steps a { color: #0b4f9c; }
+.rk-role-note { background: #fff4d6; border-left: 4px solid #8a5a00; padding: 4px 8px; }
+.rk-default { background: #eef3f8; padding: 4px 8px; }
+.rk-dsfa-status ul { margin: 0 0 6px; }
+.rk-form a:focus, .rk-form input:focus, .rk-form textarea:focus, .rk-form select:focus, .rk-form button:focus,
+.rk-form h3:focus { outline: 3px solid #0b4f9c; outline-offset: 2px; }
 </style>"""
 
 
@@ -59,7 +73,7 @@ def capture_form(district_dir: str | Path, lang: Lang | None = None, school: str
     try:
         district, problems = read_district(district_dir)
     except RiskkitError as exc:
-        return w.HTML(f"<p><b>{esc(label('form.district_invalid', lang or 'de'))}</b></p><pre>{esc(str(exc))}</pre>")
+        return html("district_invalid", label("form.district_invalid", lang or "de"), str(exc))
     form = CaptureForm(CaptureSession(district, problems), lang or district.config.language)
     if school:
         form.open(school)
@@ -75,7 +89,7 @@ class CaptureForm:
         self.lang: Lang = lang
         self.started = False  # a school was chosen (or a new one begun)
         self.figure = LiveMatrix(SIDEBAR_PX, 470)  # one per form: plotly.js reaches the browser once
-        self._message = ""
+        self._message = Markup()
         self.widget = w.VBox(layout=w.Layout(width="100%"))
         self.widget.add_class("rk-form")
         self._render()
@@ -107,7 +121,7 @@ class CaptureForm:
             return
         if target == NEW:
             self.session.new_school()
-            self._message = self.t("form.new_started")
+            self._message = self.fields.markup("form.new_started")
         else:
             try:
                 self.session.load(target)
@@ -115,14 +129,14 @@ class CaptureForm:
                 self._message = self._problem_list(self.t("form.file_invalid"), [str(p) for p in exc.problems])
                 self._render()
                 return
-            self._message = self.t("form.loaded", file=esc(self.session.path(target).name))
+            self._message = self.fields.markup("form.loaded", file=self.session.path(target).name)
         self.started = True
         self._render()
 
     def save(self) -> Path | None:
         """Save the draft; problems appear at their fields, a file changed on disk is refused with an offer to reload."""
         self.fields.clear_errors()
-        self._say("")
+        self._say(Markup())
         try:
             path = self.session.save()
         except InvalidDraft as exc:
@@ -134,14 +148,14 @@ class CaptureForm:
                               self.t("form.cancel"), lambda: self.open(school_id))
             return None
         except (RiskkitError, OSError) as exc:
-            self._say(f"<b>{esc(self.t('form.not_saved'))}:</b> {esc(exc)}")
+            self._say(fragment("not_saved", self.t("form.not_saved"), str(exc)))
             return None
         with self.fields.quietly():
             self.school_menu.options = self._school_options()
             self.school_menu.value = self.session.school_id
         self.inputs["school.id"].disabled = True
         self.reload_button.disabled = False
-        self._say(self.t("form.saved", file=esc(path.name)))
+        self._say(self.fields.markup("form.saved", file=path.name))
         self._refresh()
         return path
 
@@ -162,14 +176,12 @@ class CaptureForm:
             close(child, keep=self.figure)
         self.fields = Fields(self.lang, self._edited)
         self._status_lines: dict[str, w.HTML] = {}
+        self._cards: dict[str, w.Widget] = {}
         self._shown: list[tuple] | None = None  # the levels the matrix and summary show
         s = self.session
-        header = w.HTML(
-            STYLE + f"<h2>{esc(self.t('form.title'))}</h2>"
-            f"<p><b>{esc(self.t('form.district'))}:</b> {esc(s.district.config.name)}</p>"
-            f"<p>{esc(self.t('form.intro'))}</p>"
-            + (self._problem_list(self.t("form.file_invalid"), [str(p) for p in s.problems]) if s.problems else "")
-        )
+        problems = self._problem_list(self.t("form.file_invalid"), [str(p) for p in s.problems]) if s.problems else ""
+        header = html("header", Markup(STYLE), self.t("form.title"), self.t("form.district"), s.district.config.name,
+                      self.t("form.intro"), problems)
         self.language_menu = language = w.ToggleButtons(
             options=[(label("form.language_name", x), x) for x in LANGUAGES], value=self.lang,
             description=self.t("form.language"), style={"button_width": "auto"})
@@ -188,10 +200,13 @@ class CaptureForm:
         self.status.add_class("rk-status")
         self.question = Question()
         bar = row([self.school_menu, self.reload_button, self.save_button, self.dirty_marker], align_items="center")
+        self.dsfa_line = w.HTML()
+        self.dsfa_line.add_class("rk-dsfa-status")
         children: list[w.Widget] = [header, language, bar, self.question, self.status]
         if self.started:
-            heading = w.HTML(f"<h3>{esc(self.t('form.risks_heading'))}</h3>")
-            form = w.VBox([self._details(), heading, self._risks(panel)], layout=w.Layout(flex="1 1 0%", min_width="0"))
+            children.insert(1, html("steps_nav", self.t("form.steps"), [(id, text) for id, text, *_ in self._steps()]))
+            children.insert(-2, self.dsfa_line)
+            form = w.VBox(self._sections(panel), layout=w.Layout(flex="1 1 0%", min_width="0"))
             self.figure.draw(s.results(), s.district.matrix, self.lang)
             self.summary = w.HTML()
             self.summary.add_class("rk-summary")
@@ -200,7 +215,7 @@ class CaptureForm:
             side.add_class("rk-sidebar")
             children.append(row([form, side], flex_flow="row", align_items="flex-start"))
         else:
-            children.append(w.HTML(f"<p><b>{esc(self.t('form.start_hint'))}</b></p>"))
+            children.append(html("strong_paragraph", self.t("form.start_hint")))
         self.widget.children = children
         if self.started:
             self._refresh()
@@ -224,18 +239,50 @@ class CaptureForm:
             f.field("assessed_on", w.DatePicker(value=d.assessed_on, layout=w.Layout(width="16em")),
                     self.t("form.assessed_on"), lambda v: setattr(d, "assessed_on", v)),
         ]
-        return w.VBox([w.HTML(f"<h3>{esc(self.t('form.details'))}</h3>"), *fields])
+        return w.VBox([html("heading", 3, self.t("form.details")), *fields])
+
+    def _steps(self) -> list[tuple[str, str, str | None, str | None]]:
+        """The form's steps in the order a DSFA is read: (anchor id, heading, note on who fills it in, intro)."""
+        t = self.t
+        return [(f"rk-step-{i + 1}", f"{i + 1}. {t(f'form.step.{name}')}", t(note) if note else None,
+                 t(f"form.step.{name}_intro") if intro else None)
+                for i, (name, note, intro) in enumerate([
+                    ("platform", None, True), ("threshold", None, True), ("risks", None, False),
+                    ("questions", None, True), ("views", None, True), ("advice", "form.step.advice_note", False),
+                    ("decision", "form.step.decision_note", False)])]
+
+    def _sections(self, panel: int | None) -> list[w.Widget]:
+        """The school's details, then one section per step, each under its heading (an anchor of the steps list)."""
+        s, f = self.session, self.fields
+        cat, config, matrix = s.catalogue, s.district.config, s.district.matrix
+        self.numbers = risk_numbers(cat.risks)
+        headings = [html("step_heading", id, text, intro, note) for id, text, note, intro in self._steps()]
+        platform, threshold, risks, questions, views, advice, decision = headings
+        self.threshold_box, self.threshold_line = threshold_step(s.draft, cat, config, f, threshold)
+        self.decision = DecisionStep(s.draft, self.numbers, cat, matrix, f, decision)
+        risk_step = w.VBox([risks, html("paragraph", self.t("form.risks_heading")), self._risks(panel)])
+        risk_step.add_class("rk-step")
+        return [
+            self._details(),
+            PlatformStep(s.draft, cat, f, platform).widget,
+            self.threshold_box,
+            risk_step,
+            questions_step(s.draft, cat, f, questions),
+            views_step(s.draft, config, f, views),
+            advice_step(s.draft, self.numbers, cat, matrix, f, advice),
+            self.decision.widget,
+        ]
 
     def _risks(self, panel: int | None) -> w.Accordion:
         """One panel per platform module; a risk with several modules goes under its first."""
         cat = self.session.catalogue
-        self.numbers = risk_numbers(cat.risks)
         modules = [m for m in cat.modules if any(r.modules[0] == m.id for r in cat.risks)]
         panels = []
         for module in modules:
             cards = [RiskCard(r, self.numbers[r.id], self.session, self.fields, self._refresh)
                      for r in cat.risks if r.modules[0] == module.id]
             self._status_lines.update({card.risk.id: card.status for card in cards})
+            self._cards.update({card.risk.id: card.widget for card in cards})
             panels.append(w.VBox([card.widget for card in cards]))
         self.accordion = w.Accordion(panels, selected_index=panel)
         self._modules = modules
@@ -248,46 +295,75 @@ class CaptureForm:
         self._refresh(parts[1] if parts[0] == "risks" else None)
 
     def _refresh(self, risk_id: str | None = None) -> None:
-        """Bring the risk's status line, the matrix, the summary and the unsaved marker up to date."""
-        results = self.session.results()
+        """Bring the risk's status line, the matrix, the summary, the decision rows, the DSFA status and the unsaved
+        marker up to date; a risk whose modules are all switched off leaves the form (not applicable)."""
+        results, status = self.session.evaluate()
         m, lang = self.session.district.matrix, self.lang
-        shown = [(r.risk.id, r.likelihood, r.residual_likelihood, r.residual_severity) for r in results]
+        shown = [(r.risk.id, r.applicable, r.likelihood, r.severity, r.residual_likelihood, r.residual_severity)
+                 for r in results]
         moved = shown != self._shown  # typing a reason changes no level: leave the matrix and summary alone
         if moved:
             self._shown = shown
             self.figure.move(results, m, lang)  # first, so the browser's slowest step (the redraw) starts first
+        lines = {}
         for r in results:
-            if risk_id in (None, r.risk.id):
-                self._status_lines[r.risk.id].value = status_line(r, m, lang)
+            if moved or risk_id == r.risk.id:
+                line = lines[r.risk.id] = status_line(r, m, lang, self._raised(r))
+                if risk_id in (None, r.risk.id) and self._status_lines[r.risk.id].value != line:
+                    self._status_lines[r.risk.id].value = line
         if moved:
+            for r in results:
+                show(self._cards[r.risk.id], r.applicable)
+            self.decision.update(results, lines)
             self.summary.value = summary_html(results, self.numbers, m, lang)
-            titles = tuple(
-                self.t("form.module_title", module=module.title[lang], count=len(mine),
-                       open=sum(not r.assessed for r in mine))
-                for module in self._modules for mine in [[r for r in results if r.risk.modules[0] == module.id]]
-            )
+            titles = tuple(self._module_title(module.title[lang], [r for r in results if r.risk.modules[0] == module.id])
+                           for module in self._modules)
             if titles != self.accordion.titles:  # one message for all titles, and only when they change
                 self.accordion.titles = titles
+        school = self.session.draft.assessment(self.session.catalogue)
+        self._set(self.threshold_line, threshold_text(
+            threshold(self.session.catalogue, self.session.district.config, school).required, self.fields))
+        self._set(self.dsfa_line, fragment("dsfa_status", self.t("form.dsfa_status"), status.text(lang),
+                                           self.t("form.dsfa_blockers"), [b.text(lang) for b in status.blockers]))
         dirty = self.session.dirty
-        marker = f"<span class='{'rk-dirty' if dirty else ''}'>" + esc(
-            self.t("form.unsaved" if dirty else "form.all_saved")) + "</span>"
-        if marker != self.dirty_marker.value:
-            self.dirty_marker.value = marker
+        self._set(self.dirty_marker, fragment("dirty_marker", dirty, self.t("form.unsaved" if dirty else "form.all_saved")))
+
+    @staticmethod
+    def _set(widget: w.HTML, value: Markup) -> None:
+        """Send a text to the browser only when it changed."""
+        if widget.value != value:
+            widget.value = value
+
+    def _raised(self, r: RiskResult) -> str | None:
+        """Why a risk's severity is above the catalogue's: the school's reason or the declared data category."""
+        if r.severity_source == "school":
+            return r.severity_reason
+        if r.severity_source == "data":
+            category = next((c for c in self.session.catalogue.extra_data_categories if c.id == r.severity_reason), None)
+            return category.title[self.lang] if category else r.severity_reason
+        return None
+
+    def _module_title(self, module: str, mine: list[RiskResult]) -> str:
+        applicable = [r for r in mine if r.applicable]
+        na, still_open = len(mine) - len(applicable), sum(r.open for r in mine)
+        if na:
+            return self.t("form.module_title_na", module=module, count=len(applicable), open=still_open, na=na)
+        return self.t("form.module_title", module=module, count=len(mine), open=still_open)
 
     # ---- messages and questions ----
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: Markup) -> None:
         self._message = self.status.value = text
 
-    def _problem_list(self, head: str, items: list[str]) -> str:
-        return f"<p><b>{esc(head)}</b></p><ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
+    def _problem_list(self, head: str, items: list[str]) -> Markup:
+        return fragment("problem_list", head, items)
 
     def _show_problems(self, problems: list[FieldProblem]) -> None:
         items = []
         for p in problems:
             text = p.text(self.lang)
             if p.key in self.errors:
-                self.errors[p.key].value = f"⚠ {esc(text)}"
+                self.errors[p.key].value = fragment("field_problem", text)
             items.append(f"{self._where(p.key)}: {text}")
         self._say(self._problem_list(self.t("form.not_saved_problems", count=len(problems)), items))
         first = next((p.key.split(".")[1] for p in problems if p.key.startswith("risks.")), None)
@@ -299,8 +375,9 @@ class CaptureForm:
         """A field described in words: `R3 Profiling – Reason for your estimate`."""
         caption = self.fields.captions.get(key, key)
         parts = key.split(".")
-        if parts[0] == "risks" and len(parts) > 1 and parts[1] in self.session.catalogue.risks_by_id:
-            risk = self.session.catalogue.risk(parts[1])
+        at = 1 if parts[0] == "risks" else 3 if key.startswith(("dsfa.decision.residual.", "dsfa.decision.accepted.")) else 0
+        if at and len(parts) > at and parts[at] in self.session.catalogue.risks_by_id:
+            risk = self.session.catalogue.risk(parts[at])
             return f"{self.numbers[risk.id]} {risk.title[self.lang]} – {caption}"
         return caption
 

@@ -1,10 +1,12 @@
 """The capture form's live risk matrix: an anywidget that draws the figure riskkit.figures.plots builds, with the
-plotly.js shipped inside the plotly package (nothing loaded from the network), and moves the markers itself when the
-results change (livematrix.js: a zero-length `Plotly.animate` without redraw, not a re-plot)."""
+plotly.js shipped inside the plotly package (sent by the kernel once per page when the browser asks; nothing loaded
+from the network), and moves the markers itself when the results change (livematrix.js: a zero-length
+`Plotly.animate` without redraw, not a re-plot)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -13,6 +15,7 @@ import plotly.graph_objects as go
 import traitlets
 from plotly.offline import get_plotlyjs
 
+from ..figures.markup import plotly_lines
 from ..figures.plots import LIVE_PROPERTIES, PLOT_CONFIG, cell_traces, matrix_layout, risk_points
 from ..model.assessment import RiskResult
 from ..model.i18n import Lang, label
@@ -26,17 +29,18 @@ def _text(name: str) -> str:
     return (resources.files(__package__) / name).read_text(encoding="utf-8")
 
 
-def _module() -> str:
-    """One ES module: plotly.js (its UMD wrapper exports through a local `module`), then livematrix.js."""
-    return "const module = { exports: {} };\n" + get_plotlyjs() + "\nconst Plotly = module.exports;\n" + _text(
-        "livematrix.js")
+@cache
+def _plotly_js() -> bytes:
+    return get_plotlyjs().encode("utf-8")
 
 
 class LiveMatrix(anywidget.AnyWidget):
     """The risk matrix of one district's results. `draw` sends the whole figure (a school opened, the language
     switched); `move` only the risk traces' changing parts (an edit)."""
 
-    _esm = _module()
+    # A small module: plotly.js (4.8 MB) travels once per page as a message's buffer, not in every widget's state,
+    # whose module anywidget gives 2 s to load.
+    _esm = _text("livematrix.js")
     _css = _text("livematrix.css")
     spec = traitlets.Dict().tag(sync=True)  # data, layout, config, and `first`: the index of the first risk trace
     points = traitlets.List().tag(sync=True)  # the risk traces' LIVE_PROPERTIES, in plotly.js's nested form
@@ -45,12 +49,18 @@ class LiveMatrix(anywidget.AnyWidget):
     def __init__(self, width: int, height: int, **kwargs: Any):
         super().__init__(**kwargs)
         self.width, self.height = width, height
+        self.on_msg(self._answer)
+
+    def _answer(self, widget: LiveMatrix, content: dict, buffers: list) -> None:
+        """The browser asks for plotly.js once per page (livematrix.js `plotly`)."""
+        if content.get("type") == "plotly.js":
+            self.send({"type": "plotly.js"}, buffers=[_plotly_js()])
 
     def draw(self, results: Sequence[RiskResult], matrix: Matrix, lang: Lang) -> None:
         """The report's axes, with the cells and level names as traces under the risk traces (cell_traces), no
         plotly template and no legend (the form writes it as HTML), which make it cheap to redraw."""
         layout = matrix_layout(matrix, lang, cells=False)
-        ticks = [f"{i}<br>{matrix.level_name(i, lang)}" for i in LEVELS]
+        ticks = [plotly_lines(i, matrix.level_name(i, lang)) for i in LEVELS]
         layout.update(width=self.width, height=self.height, margin=dict(l=100, r=10, t=40, b=70), showlegend=False,
                       template="none", xaxis=dict(ticktext=ticks, tickangle=0))
         cells, points = cell_traces(matrix, lang), risk_points(results, matrix, lang)

@@ -6,163 +6,25 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
-from ..model.assessment import (
-    SCHOOL_KINDS, Override, PartialMeasure, RiskEntry, RiskResult, SchoolAssessment, SeverityRaise, assess_risk,
-    check_school_id, read_school, reference_problems, school_path,
-)
-from ..model.dsfa import Dsfa
-from ..model.platform import Platform
+from ..model.assessment import SCHOOL_KINDS, RiskResult, SchoolAssessment, check_school_id, read_school, reference_problems, school_path
 from ..model.catalogue import Catalogue
 from ..model.district import District
 from ..model.errors import Problem, RiskkitError, ValidationError
 from ..model.locks import FileConflict
 from ..model.i18n import Lang, label
+from ..model.status import DsfaStatus, dsfa_status
 from ..model.yamlio import key_path
+from .draft import Draft, DsfaDraft, PlannedDraft, PlatformDraft, RiskDraft
 
-
-@dataclass
-class PlannedDraft:
-    """A planned measure as typed so far."""
-
-    measure: str | None = None
-    owner: str = ""
-    due: date | None = None
-    note: str = ""
-
-
-@dataclass
-class OverrideDraft:
-    """Explicit residual values as typed so far."""
-
-    likelihood: int | None = None
-    severity: int | None = None
-    reason: str = ""
-
-
-@dataclass
-class RiskDraft:
-    """One risk as typed so far; `likelihood` None means not assessed yet."""
-
-    likelihood: int | None = None
-    reason: str = ""
-    measures_in_place: list[str] = field(default_factory=list)
-    measures_planned: list[PlannedDraft] = field(default_factory=list)
-    override: OverrideDraft | None = None
-    partial: dict[str, str] = field(default_factory=dict)  # measure id -> scope of a measure in place only in part
-    severity: SeverityRaise | None = None
-
-    def in_place(self) -> list[str | PartialMeasure]:
-        return [PartialMeasure.model_construct(measure=m, partial=self.partial[m]) if m in self.partial else m
-                for m in self.measures_in_place]
-
-    def entry(self) -> RiskEntry | None:
-        """An unchecked RiskEntry for the live heatmap."""
-        if self.likelihood is None:
-            return None
-        return RiskEntry.model_construct(
-            likelihood=self.likelihood, reason=self.reason, measures_in_place=self.in_place(),
-            measures_planned=[], severity=self.severity,
-        )
-
-    def residual(self) -> Override | None:
-        """The residual values as typed, once both levels are chosen (incomplete ones are ignored until complete)."""
-        o = self.override
-        if o and o.likelihood and o.severity:
-            return Override.model_construct(likelihood=o.likelihood, severity=o.severity, reason=o.reason)
-        return None
-
-    def is_blank(self) -> bool:
-        return self == RiskDraft()
-
-
-@dataclass
-class Draft:
-    """The SchoolAssessment being edited, allowed to be incomplete; every catalogue risk has a RiskDraft."""
-
-    school_id: str = ""
-    school_name: str = ""
-    school_kind: str | None = None
-    assessed_on: date | None = None
-    assessed_by: str = ""
-    risks: dict[str, RiskDraft] = field(default_factory=dict)
-    platform: Platform | None = None  # kept as loaded: the form does not edit it (yet)
-    dsfa: Dsfa = field(default_factory=Dsfa)  # kept as loaded, but for the residual values the risk drafts hold
-
-    @classmethod
-    def blank(cls, catalogue: Catalogue, today: date) -> Draft:
-        return cls(assessed_on=today, risks={r.id: RiskDraft() for r in catalogue.risks})
-
-    @classmethod
-    def from_assessment(cls, assessment: SchoolAssessment, catalogue: Catalogue) -> Draft:
-        risks = {}
-        for risk in catalogue.risks:
-            entry = assessment.risks.get(risk.id)
-            override = assessment.dsfa.decision.residual.get(risk.id)
-            risks[risk.id] = RiskDraft() if entry is None else RiskDraft(
-                likelihood=entry.likelihood,
-                reason=entry.reason,
-                measures_in_place=[m.id for m in catalogue.measures_for(risk.id) if m.id in entry.measure_ids],
-                measures_planned=[PlannedDraft(p.measure, p.owner, p.due, p.note or "") for p in entry.measures_planned],
-                override=OverrideDraft(override.likelihood, override.severity, override.reason) if override else None,
-                partial={m: part for m, part in entry.in_place() if part},
-                severity=entry.severity,
-            )
-        school = assessment.school
-        return cls(school.id, school.name, school.kind, assessment.assessed_on, assessment.assessed_by, risks,
-                   assessment.platform, assessment.dsfa)
-
-    def results(self, catalogue: Catalogue, matrix) -> list[RiskResult]:
-        """Inherent and residual risk of every catalogue risk as the draft stands (for the live view)."""
-        residual = {risk_id: o for risk_id, d in self.risks.items() if (o := d.residual())}
-        school = SchoolAssessment.model_construct(
-            platform=self.platform, catalogue_version=catalogue.version,
-            dsfa=self.dsfa.model_copy(update={"decision": self.dsfa.decision.model_copy(update={"residual": residual})}),
-        )
-        in_use = school.modules_in_use(catalogue)
-        return [assess_risk(r, self.risks[r.id].entry(), catalogue, matrix, school, in_use) for r in catalogue.risks]
-
-    def to_data(self, catalogue: Catalogue) -> dict[str, Any]:
-        """The school file's content (plain data, not yet validated); risks not assessed are left out."""
-        risks, residual = {}, {}
-        for risk_id, d in self.risks.items():
-            if d.likelihood is None:
-                continue
-            entry: dict[str, Any] = {"likelihood": d.likelihood, "reason": d.reason.strip()}
-            if d.measures_in_place:
-                entry["measures_in_place"] = [
-                    {"measure": m, "partial": d.partial[m]} if m in d.partial else m for m in d.measures_in_place
-                ]
-            if d.measures_planned:
-                entry["measures_planned"] = [
-                    {"measure": p.measure, "owner": p.owner.strip(), "due": p.due,
-                     **({"note": p.note.strip()} if p.note.strip() else {})}
-                    for p in d.measures_planned
-                ]
-            if d.severity:
-                entry["severity"] = d.severity.model_dump()
-            if d.override:
-                residual[risk_id] = {"likelihood": d.override.likelihood, "severity": d.override.severity,
-                                     "reason": d.override.reason.strip()}
-            risks[risk_id] = entry
-        dsfa = self.dsfa.model_dump(mode="json", exclude_defaults=True)
-        decision = {**dsfa.get("decision", {}), "residual": residual}
-        dsfa["decision"] = {k: v for k, v in decision.items() if v}
-        return {
-            "school": {"id": self.school_id.strip(), "name": self.school_name.strip(), "kind": self.school_kind},
-            "assessed_on": self.assessed_on,
-            "assessed_by": self.assessed_by.strip(),
-            "catalogue_version": catalogue.version,
-            **({"platform": self.platform.model_dump(mode="json", exclude_defaults=True)} if self.platform else {}),
-            "risks": risks,
-            **({"dsfa": {k: v for k, v in dsfa.items() if v}} if any(dsfa.values()) or residual else {}),
-        }
+__all__ = ["CaptureSession", "Draft", "FieldProblem", "FileStamp", "InvalidDraft", "PlannedDraft", "SaveConflict",
+           "check_draft"]
 
 
 @dataclass(frozen=True)
@@ -196,8 +58,14 @@ class SaveConflict(FileConflict):
         RiskkitError.__init__(self, f"{path} changed on disk since it was loaded; reload it before saving")
 
 
-def check_draft(draft: Draft, catalogue: Catalogue, taken_ids: set[str] | None = None) -> list[FieldProblem]:
-    """Every problem of the draft, each at its field; `taken_ids` are the ids a new school must not use."""
+Need = Callable[..., None]
+RELEASED = ("released", "conditions")  # outcomes that let the processing go on
+
+
+def check_draft(draft: Draft, catalogue: Catalogue, taken_ids: set[str] | None = None,
+                results: list[RiskResult] | None = None) -> list[FieldProblem]:
+    """Every problem of the draft, each at its field (keyed like the school file); `taken_ids` are the ids a new
+    school must not use; `results` (the draft's live results) let a release be checked against the residual risks."""
     problems: list[FieldProblem] = []
 
     def need(ok: object, key: str, message: str = "form.error.required") -> None:
@@ -215,19 +83,41 @@ def check_draft(draft: Draft, catalogue: Catalogue, taken_ids: set[str] | None =
     need(draft.school_kind in SCHOOL_KINDS, "school.kind", "form.error.choose")
     need(draft.assessed_on, "assessed_on", "form.error.date")
     need(draft.assessed_by.strip(), "assessed_by")
+    if draft.platform:
+        _check_platform(draft.platform, need)
     for risk_id, d in draft.risks.items():
         _check_risk(risk_id, d, need)
+    _check_dsfa(draft.dsfa, need, results)
     if not problems:
         problems += _model_problems(draft, catalogue)
     return problems
 
 
-def _check_risk(risk_id: str, d: RiskDraft, need) -> None:
+def _check_platform(p: PlatformDraft, need: Need) -> None:
+    for key in ("pupils", "staff"):
+        text = getattr(p, key).strip()
+        need(not text or text.isdigit(), f"platform.{key}", "form.error.count")
+    if p.operation == "running":
+        need(p.running_since, "platform.running_since", "form.error.running_since")
+
+
+def _check_risk(risk_id: str, d: RiskDraft, need: Need) -> None:
     base = f"risks.{risk_id}"
+    if d.override:
+        residual = f"dsfa.decision.residual.{risk_id}"
+        need(d.override.likelihood, f"{residual}.likelihood", "form.error.choose")
+        need(d.override.severity, f"{residual}.severity", "form.error.choose")
+        need(d.override.reason.strip(), f"{residual}.reason", "form.error.override_reason")
     if d.likelihood is None:
         need(d.is_blank(), f"{base}.likelihood", "form.error.likelihood_missing")
         return
     need(d.reason.strip(), f"{base}.reason", "form.error.reason")
+    for measure in d.measures_in_place:
+        if measure in d.partial:
+            need(d.partial[measure].strip(), f"{base}.measures_in_place.{measure}.partial", "form.error.partial_scope")
+    if d.severity:
+        need(d.severity.level, f"{base}.severity.level", "form.error.choose")
+        need(d.severity.reason.strip(), f"{base}.severity.reason", "form.error.severity_reason")
     planned = [p.measure for p in d.measures_planned]
     counts = Counter(planned)
     for i, p in enumerate(d.measures_planned):
@@ -238,10 +128,43 @@ def _check_risk(risk_id: str, d: RiskDraft, need) -> None:
              "form.error.planned_twice")
         need(p.owner.strip(), f"{row}.owner")
         need(p.due, f"{row}.due", "form.error.date")
-    if d.override:
-        need(d.override.likelihood, f"{base}.override.likelihood", "form.error.choose")
-        need(d.override.severity, f"{base}.override.severity", "form.error.choose")
-        need(d.override.reason.strip(), f"{base}.override.reason", "form.error.override_reason")
+
+
+def _check_dsfa(dsfa: DsfaDraft, need: Need, results: list[RiskResult] | None) -> None:
+    for criterion, t in dsfa.threshold.items():
+        need(t.answer or not t.reason.strip(), f"dsfa.threshold.{criterion}.answer", "form.error.choose")
+    for question, a in dsfa.answers.items():
+        if a.status or a.text.strip():
+            need(a.status, f"dsfa.answers.{question}.status", "form.error.choose")
+            need(a.text.strip(), f"dsfa.answers.{question}.text", "form.error.answer_text")
+    advice = dsfa.advice
+    if advice.given():
+        need(advice.by.strip(), "dsfa.advice.by")
+        need(advice.on, "dsfa.advice.on", "form.error.date")
+        need(advice.opinion, "dsfa.advice.opinion", "form.error.choose")
+        need(advice.opinion in (None, "favourable") or advice.text.strip(), "dsfa.advice.text",
+             "form.error.advice_text")
+    for council, v in dsfa.views.items():
+        base = f"dsfa.views.{council}"
+        if v.sought is None:
+            need(not (v.on or v.summary.strip() or v.reason.strip()), f"{base}.sought", "form.error.choose")
+        elif v.sought:
+            need(v.on, f"{base}.on", "form.error.date")
+            need(v.summary.strip(), f"{base}.summary", "form.error.view_summary")
+        else:
+            need(v.reason.strip(), f"{base}.reason", "form.error.view_reason")
+    d = dsfa.decision
+    if d.by.strip() or d.on or d.outcome or d.conditions.strip():
+        need(d.by.strip(), "dsfa.decision.by")
+        need(d.on, "dsfa.decision.on", "form.error.date")
+        need(d.outcome, "dsfa.decision.outcome", "form.error.choose")
+        need(d.outcome != "conditions" or d.conditions.strip(), "dsfa.decision.conditions",
+             "form.error.conditions")
+    if d.outcome in RELEASED:
+        for r in results or ():
+            if r.residual_level in ("medium", "high"):
+                need(d.accepted.get(r.risk.id, "").strip(), f"dsfa.decision.accepted.{r.risk.id}",
+                     "form.error.acceptance")
 
 
 def _model_problems(draft: Draft, catalogue: Catalogue) -> list[FieldProblem]:
@@ -251,11 +174,20 @@ def _model_problems(draft: Draft, catalogue: Catalogue) -> list[FieldProblem]:
         SchoolAssessment.model_validate(data)
     except PydanticValidationError as exc:
         return [
-            FieldProblem(key_path(p for p in err["loc"] if p != "[key]"), "form.error.invalid",
+            FieldProblem(_field_key(draft, [p for p in err["loc"] if p != "[key]"]), "form.error.invalid",
                          err["msg"].removeprefix("Value error, "))
             for err in exc.errors(include_url=False)
         ]
     return _field_problems(reference_problems(data, catalogue, ""))
+
+
+def _field_key(draft: Draft, loc: list[str | int]) -> str:
+    """The form's key of a place in the school file: a measure in place is keyed by its id, not its position."""
+    if len(loc) >= 4 and loc[0] == "risks" and loc[2] == "measures_in_place" and isinstance(loc[3], int):
+        measures = draft.risks[str(loc[1])].measures_in_place if loc[1] in draft.risks else []
+        if loc[3] < len(measures):
+            loc = [*loc[:3], measures[loc[3]], *loc[4:]]
+    return key_path(loc)
 
 
 def _field_problems(problems: list[Problem]) -> list[FieldProblem]:
@@ -337,9 +269,15 @@ class CaptureSession:
     def results(self) -> list[RiskResult]:
         return self.draft.results(self.catalogue, self.district.matrix)
 
+    def evaluate(self) -> tuple[list[RiskResult], DsfaStatus]:
+        """The live results and where the DSFA stands, as the draft is now."""
+        school = self.draft.assessment(self.catalogue)
+        results = self.draft.results(self.catalogue, self.district.matrix, school)
+        return results, dsfa_status(self.catalogue, self.district.config, school, results)
+
     def check(self) -> list[FieldProblem]:
         taken = {*self.district.schools, *(p.stem for p in self.district.schools_dir.glob("*.y*ml"))}
-        return check_draft(self.draft, self.catalogue, taken if self.is_new else None)
+        return check_draft(self.draft, self.catalogue, taken if self.is_new else None, self.results())
 
     def save(self) -> Path:
         """Validate and write the school's file atomically.

@@ -16,49 +16,48 @@ from ..figures.markup import macro
 TEMPLATE = "summary.html.j2"
 
 
-def status_line(r: RiskResult, matrix: Matrix, lang: Lang) -> Markup:
-    """`Inherent risk: high risk (likelihood 4, severity 3) → Residual risk: ...` for one risk."""
+def status_line(r: RiskResult, matrix: Matrix, lang: Lang, raised: str | None = None) -> Markup:
+    """`Inherent risk: high risk (likelihood 4, severity 3) → Residual risk: ...` for one risk; `raised`: why its
+    severity is above the catalogue's (the school's reason, or the data category that raises it)."""
     if not r.assessed:
-        return macro(TEMPLATE, "status_line", r, "", "", lang)
+        return macro(TEMPLATE, "status_line", r, "", "", "", lang)
     at = label("form.level_at", lang)
     inherent = at.format(level=matrix.risk_level_name(r.inherent_level, lang), likelihood=r.likelihood,
                          severity=r.severity)
     residual = at.format(level=matrix.risk_level_name(r.residual_level, lang), likelihood=r.residual_likelihood,
                          severity=r.residual_severity)
-    return macro(TEMPLATE, "status_line", r, inherent, residual, lang)
+    why = label("form.severity_raised", lang).format(level=r.severity, reason=raised) if raised else ""
+    return macro(TEMPLATE, "status_line", r, inherent, residual, why, lang)
 
 
-# The live matrix's marker symbols (riskkit.figures.plots.risk_points) drawn as 16 px SVG, keyed by their label:
-# riskkit's own markup, fixed.
-_SYMBOLS = {
-    "plot.inherent": Markup(f"<rect x='2' y='2' width='12' height='12' fill='#ffffff' stroke='{INK}' stroke-width='2'/>"),
-    "plot.residual": Markup(f"<circle cx='8' cy='8' r='7' fill='{RESIDUAL_FILL}'/>"),
-    "plot.unchanged": Markup(f"<path d='M8 0 L16 8 L8 16 L0 8 Z' fill='{RESIDUAL_FILL}'/>"),
-    "plot.link": Markup(f"<path d='M1 8 H11' stroke='{INK}' stroke-width='1.5'/>"
-                        f"<path d='M10 3 L16 8 L10 13 Z' fill='{INK}'/>"),
-}
+# The live matrix's marker symbols (riskkit.figures.plots.risk_points), keyed by their label; the template draws
+# each as a 16 px SVG in the figure's colours.
+SYMBOLS = ("plot.inherent", "plot.residual", "plot.unchanged", "plot.link")
 
 
 def legend_html(lang: Lang) -> Markup:
     """What the live matrix's symbols mean (the form's figure has no plotly legend: it is cheaper to redraw)."""
-    return macro(TEMPLATE, "legend", list(_SYMBOLS.items()), lang)
+    return macro(TEMPLATE, "legend", SYMBOLS, INK, RESIDUAL_FILL, lang)
 
 
 def summary_html(results: Sequence[RiskResult], numbers: dict[str, str], matrix: Matrix, lang: Lang) -> Markup:
     """Risks counted per level (inherent and residual), the Art. 36 conclusion, and every risk's two levels."""
 
-    def cell(level: str | None) -> Markup:
+    def cell(level: str | None, applicable: bool = True) -> Markup:
         name = matrix.risk_level_name(level, lang) if level else ""
-        return macro(TEMPLATE, "level_cell", level, name, LEVEL_FILL.get(level), LEVEL_TEXT.get(level), lang)
+        return macro(TEMPLATE, "level_cell", level, name, LEVEL_FILL.get(level), LEVEL_TEXT.get(level), applicable,
+                     lang)
 
     counts = [(cell(level), sum(r.inherent_level == level for r in results),
                sum(r.residual_level == level for r in results)) for level in reversed(RISK_LEVELS)]
-    open_count = sum(not r.assessed for r in results)
+    open_count = sum(r.open for r in results)
+    not_applicable = sum(not r.applicable for r in results)
     if any(r.prior_consultation for r in results):
         verdict = label("form.art36_yes", lang)
     elif open_count:
         verdict = label("form.art36_open", lang).format(count=open_count)
     else:
         verdict = label("form.art36_no", lang)
-    rows = [(numbers[r.risk.id], r.risk.title[lang], cell(r.inherent_level), cell(r.residual_level)) for r in results]
-    return macro(TEMPLATE, "summary", counts, open_count, verdict, rows, lang)
+    rows = [(numbers[r.risk.id], r.risk.title[lang], cell(r.inherent_level, r.applicable),
+             cell(r.residual_level, r.applicable)) for r in results]
+    return macro(TEMPLATE, "summary", counts, open_count, not_applicable, verdict, rows, lang)

@@ -191,7 +191,9 @@ def import_(files: tuple[Path, ...], district_dir: Path, dry_run: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (default: reports/<district>/<district>-results.<format>).")
 @click.option("--today", type=IsoDate(), help="Date to judge overdue reviews by (YYYY-MM-DD).")
-def export(district_dir: Path, fmt: str, output: Path | None, today: date | None) -> None:
+@click.option("--lang", type=LANG, help="Headers and values: de (for German Excel: ';', names) or en (ids, numbers);"
+                                        " default: the district's language.")
+def export(district_dir: Path, fmt: str, output: Path | None, today: date | None, lang: str | None) -> None:
     """Export the district's results table, one row per school and risk, safe to open in a spreadsheet."""
     from ..model.district import load_district
     from ..sheets.export import export as write_export
@@ -199,27 +201,34 @@ def export(district_dir: Path, fmt: str, output: Path | None, today: date | None
 
     district = load_district(district_dir)
     output = output or Path("reports") / district.id / f"{district.id}-results.{fmt}"
-    write_export(district, fmt, output, today)
-    click.echo(f"{label('sheet.written', district.config.language)}: {output}")
+    write_export(district, fmt, output, today, lang)
+    click.echo(f"{label('sheet.written', lang or district.config.language)}: {output}")
 
 
 @main.command()
-@click.argument("district_dir", type=DISTRICT_DIR)
+@click.argument("district_dir", metavar="DISTRICT_DIR|STATE_DIR", type=DISTRICT_DIR)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (default: reports/<district-id>/).")
+              help="Output folder (default: reports/<folder name>/).")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel workers (default: one per core).")
 @click.option("--formats", type=CommaList(REPORT_FORMATS), default="html,pdf", show_default=True,
               help="Comma-separated: html, pdf (the executed .ipynb is always written).")
 @click.option("--lang", type=LANG, help="Language of the reports (default: the district's).")
 @click.option("--force", is_flag=True, help="Render every report, also those whose inputs are unchanged.")
 @click.option("--scheduler", metavar="ADDRESS", help="Run on a Dask distributed cluster, e.g. tcp://host:8786.")
-@click.option("--today", type=IsoDate(), help="Date to judge overdue dates by (YYYY-MM-DD).")
+@click.option("--today", type=IsoDate(), help="Date to judge overdue dates by (YYYY-MM-DD; default: today).")
+@click.option("--cell-timeout", type=click.FloatRange(min=0, min_open=True), default=600, show_default=True,
+              metavar="SECONDS", help="Longest a notebook cell may run before its report fails.")
+@click.option("--browser-timeout", type=click.FloatRange(min=0, min_open=True), default=120, show_default=True,
+              metavar="SECONDS", help="Longest one figure drawing or PDF print may take (then the browser is restarted "
+                                      "and the report retried once).")
 def batch(district_dir: Path, out: Path | None, workers: int | None, formats: list[str], lang: str | None,
-          force: bool, scheduler: str | None, today: date | None) -> None:
+          force: bool, scheduler: str | None, today: date | None, cell_timeout: float, browser_timeout: float) -> None:
     """Render every school's report and the district overview, in parallel; re-runs skip unchanged reports.
 
-    Writes schools/<id>.{ipynb,html,pdf}, overview.*, index.html and manifest.json. Exits 1 if any report failed
-    (each failure is listed with its cause) and 130 if interrupted; the next run resumes.
+    Writes schools/<id>.{ipynb,html,pdf}, overview.*, index.html and manifest.json. A folder of district folders
+    renders each district into <out>/<district>/ and a state index.html. Exits 1 if any report failed (each
+    failure is listed with its cause; <id>.failed.ipynb keeps the notebook up to the failing cell) and 130 if
+    interrupted; the next run resumes.
     """
     from ..reports.batch import run_batch
 
@@ -228,7 +237,7 @@ def batch(district_dir: Path, out: Path | None, workers: int | None, formats: li
                                  param_hint="--scheduler")
     result = run_batch(
         district_dir, out=out, workers=workers, formats=formats, lang=lang, force=force, scheduler=scheduler,
-        today=today,
+        today=today, cell_timeout=cell_timeout, browser_timeout=browser_timeout,
     )
     click.echo(
         f"{result.out}: {result.count('rendered')} rendered, {result.count('skipped')} up to date, "
@@ -236,6 +245,8 @@ def batch(district_dir: Path, out: Path | None, workers: int | None, formats: li
     )
     for name, error in sorted(result.errors.items()):
         click.echo(f"FAILED {name}: {error}", err=True)
+        if name in result.failed_notebooks:
+            click.echo(f"  notebook executed up to the failure: {result.failed_notebooks[name]}", err=True)
     if result.interrupted:
         sys.exit(130)
     if result.errors:

@@ -1,7 +1,8 @@
 """One headless Chromium (Debian's `chromium`) that contacts no host: prints HTML to PDF, draws plotly figures as SVG.
 
 The browser starts with Chromium's no-network switches and every page aborts every request, so nothing is fetched
-from a host or a file. Figures are drawn by the plotly.js that ships inside the plotly package, loaded once into a
+from a host or a file. Every call is bounded by a timeout; a browser that does not answer in time is killed (its
+driver and Chromium processes) and reported as `BrowserDiedError`, so the caller can start a new one. Figures are drawn by the plotly.js that ships inside the plotly package, loaded once into a
 page that stays open (kaleido reloads its page for every figure, which cost ~0.5 s a figure here). PDFs honour the
 report's `@page` rules (A4, page numbers), embed the fonts and keep the text selectable. Playwright's sync API runs on
 a thread of the browser's own, so it works from any thread, also where an asyncio loop runs (Jupyter kernels, Dask).
@@ -14,7 +15,7 @@ import queue
 import shutil
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -29,6 +30,8 @@ NO_NETWORK_FLAGS = (
 BROWSER_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", *NO_NETWORK_FLAGS)
 INSTALL_HINT = "install Chromium (Debian/Ubuntu: `sudo apt-get install chromium`) or set BROWSER_PATH to a Chrome/Chromium"
 BLANK = "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body></body></html>"
+DEFAULT_TIMEOUT = 120.0  # seconds a single print or drawing may take (a 5,000-school heatmap takes ~30 s)
+START_TIMEOUT = 60.0  # seconds the start may take at least (a busy machine needs several)
 TO_SVG = "async ([fig, width, height]) => await Plotly.toImage(fig, {format: 'svg', width, height})"
 T = TypeVar("T")
 
@@ -41,6 +44,10 @@ class BrowserError(RiskkitError):
 
 class BrowserNotFoundError(BrowserError):
     """No Chromium/Chrome on this machine."""
+
+
+class BrowserDiedError(BrowserError):
+    """The browser exited or did not answer in time (then it was killed); a new browser may succeed."""
 
 
 def find_browser() -> Path:
@@ -58,19 +65,30 @@ def find_browser() -> Path:
 
 
 class OfflineBrowser:
-    """A headless Chromium kept warm: one page prints PDFs, one page (with plotly.js loaded) draws figures."""
+    """A headless Chromium kept warm: one page prints PDFs, one page (with plotly.js loaded) draws figures.
 
-    def __init__(self) -> None:
+    `timeout`: seconds one print or drawing may take (the start at least START_TIMEOUT); None waits for ever.
+    """
+
+    def __init__(self, timeout: float | None = DEFAULT_TIMEOUT) -> None:
+        self.timeout = timeout
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._pages: dict[str, Any] = {}
-        self._closed = False
+        self._driver: list[int] = []  # pids of the Playwright driver processes this browser started
+        self._closed = self._dead = False
         # A daemon thread of our own: it still runs in atexit handlers (an executor's threads are gone by then).
         threading.Thread(target=self._serve, daemon=True, name="riskkit-browser").start()
         try:
-            self._call(self._start)
+            self._call_within(None if timeout is None else max(timeout, START_TIMEOUT), self._start)
         except BaseException:
+            self._closed = True
             self._jobs.put(None)
             raise
+
+    @property
+    def alive(self) -> bool:
+        """False once the browser died or was killed after a timeout."""
+        return not self._dead and not self._closed
 
     def print_pdf(self, html: str) -> bytes:
         """The document as an A4 PDF (page size and margins come from its CSS @page rules)."""
@@ -81,12 +99,17 @@ class OfflineBrowser:
         return self._call(self._draw, figure, width, height)
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            try:
+        """Stop the browser (kill it if it does not stop in time)."""
+        if self._closed:
+            return
+        try:
+            if not self._dead:
                 self._call(self._stop)
-            finally:
-                self._jobs.put(None)
+        except BrowserError:
+            pass  # it was killed
+        finally:
+            self._closed = True
+            self._jobs.put(None)
 
     def __enter__(self) -> OfflineBrowser:
         return self
@@ -95,9 +118,38 @@ class OfflineBrowser:
         self.close()
 
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        return self._call_within(self.timeout, fn, *args)
+
+    def _call_within(self, timeout: float | None, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` on the browser thread; kill the browser if it takes longer than `timeout` seconds."""
+        if self._dead or self._closed:
+            raise BrowserDiedError("the browser is no longer running")
         future: Future = Future()
         self._jobs.put((fn, args, future))
-        return future.result()
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            self.kill()
+            raise BrowserDiedError(f"the browser did not answer within {timeout:g} s and was stopped") from None
+
+    def kill(self) -> None:
+        """Kill this browser's driver and Chromium processes (a stuck call on the browser thread then fails)."""
+        import psutil
+
+        self._dead = True
+        processes = []
+        for pid in self._driver:
+            try:
+                driver = psutil.Process(pid)
+                processes += [*driver.children(recursive=True), driver]
+            except psutil.Error:
+                pass
+        for process in processes:
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(processes, timeout=5)
 
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
@@ -112,8 +164,13 @@ class OfflineBrowser:
             from playwright.sync_api import Error, sync_playwright
         except ImportError as exc:
             raise BrowserError(f"the browser engine cannot start ({exc}); install riskkit's dependencies (pip install -e .)") from None
+        import psutil
+
         self._error = Error
+        me = psutil.Process()
+        before = {p.pid for p in me.children()}
         self._playwright = sync_playwright().start()
+        self._driver = [p.pid for p in me.children() if p.pid not in before and "run-driver" in _cmdline(p)]
         try:
             self._browser = self._playwright.chromium.launch(executable_path=str(find_browser()), args=list(BROWSER_ARGS))
         except Error as exc:
@@ -138,15 +195,30 @@ class OfflineBrowser:
             page.set_content(html, wait_until="load")
             return page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
         except self._error as exc:
-            raise BrowserError(f"PDF export failed: {exc.message.splitlines()[0]}") from None
+            raise self._failure("PDF export failed", exc) from None
 
     def _draw(self, figure: dict, width: int, height: int) -> str:
         try:
             url = self._page("figure").evaluate(TO_SVG, [figure, width, height])
         except self._error as exc:
-            raise BrowserError(f"drawing a figure failed: {exc.message.splitlines()[0]}") from None
+            raise self._failure("drawing a figure failed", exc) from None
         return unquote(url.split(",", 1)[1])  # a data:image/svg+xml URL
+
+    def _failure(self, what: str, exc: Any) -> BrowserError:
+        """A Playwright error as ours: BrowserDiedError when the browser is gone (a new one may succeed)."""
+        first = exc.message.splitlines()[0] if exc.message else type(exc).__name__
+        if not self._browser.is_connected():
+            self._dead = True
+            return BrowserDiedError(f"{what}: the browser exited ({first})")
+        return BrowserError(f"{what}: {first}")
 
     def _stop(self) -> None:
         self._browser.close()
         self._playwright.stop()
+
+
+def _cmdline(process: Any) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except Exception:  # psutil.Error: it exited meanwhile
+        return ""

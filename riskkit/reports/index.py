@@ -4,6 +4,7 @@ the autoescaping template `figures/templates/index.html.j2`."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from markupsafe import Markup
 
@@ -12,7 +13,7 @@ from ..model.i18n import Lang, label
 from ..model.yamlio import write_atomic
 from ..figures.markup import render
 
-KINDS = ("html", "pdf", "ipynb")
+KINDS = ("html", "pdf", "ipynb", "failed.ipynb")
 CSS = (
     "body{font:16px/1.5 'DejaVu Sans',Arial,sans-serif;color:#1a1a1a;background:#fff;max-width:60rem;margin:0 auto;"
     "padding:1.5rem}h1,h2{color:#10284a}table{border-collapse:collapse;width:100%}th,td{border:1px solid #9a9a9a;"
@@ -46,3 +47,26 @@ def _links(out: Path, folder: str, name: str) -> list[tuple[str, str]]:
     """(relative link, kind) of the documents of `name` that exist in `out/folder`."""
     prefix = f"{folder}/" if folder else ""
     return [(f"{prefix}{name}.{kind}", kind.upper()) for kind in KINDS if (out / prefix / f"{name}.{kind}").is_file()]
+
+
+def write_state_index(out: Path, state: str, districts: list[dict[str, Any]], lang: Lang) -> Path:
+    """Write `out/index.html` of a state run: per district folder its name, report counts and links to its overview
+    and its own index (rendered by an autoescaping Jinja2 template)."""
+    from jinja2 import Environment, FileSystemLoader
+
+    rows = []
+    for district in districts:
+        links = [{"href": f"{district['folder']}/{page}.html", "text": label(key, lang)}
+                 for page, key in (("overview", "batch.overview"), ("index", "batch.district_index"))
+                 if (out / district["folder"] / f"{page}.html").is_file()]
+        rows.append({**district, "links": links,
+                     "counts": label("batch.district_counts", lang).format(**district["counts"])})
+    environment = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
+    page = environment.get_template("state_index.html.j2").render(
+        lang=lang, csp=CSP, css=CSS, title=label("batch.state_title", lang).format(state=state),
+        caption=label("batch.districts_table", lang), failed=label("batch.district_failed", lang), rows=rows,
+        head=[label(k, lang) for k in ("batch.district", "overview.school_id", "batch.status", "overview.reports")],
+    )
+    path = out / "index.html"
+    write_atomic(path, page)
+    return path

@@ -31,6 +31,7 @@ from ..figures.cells import neutralise
 from ..figures.plots import INK, LEVEL_FILL, LEVEL_TEXT, RESIDUAL_FILL
 from ..figures.markup import Block, macro, plotly_text, risk_numbers
 from .schoolview import lang_and_day
+from .staticfig import Parts, PlotlyFigure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -561,18 +562,19 @@ class Overview:
         applicable counted apart."""
         return self._block("status", status_counts(self.summary), kind_table(self.summary), STEPS)
 
-    def heatmap(self, kind: Kind) -> Block:
+    def heatmap(self, kind: Kind) -> Block | Parts:
         """Up to HEATMAP_MAX_SCHOOLS schools: the schools x risks figure and its level table; beyond: per risk, the
         schools at each level (a stacked bar for the residual risk) and the table of counts."""
         if self.large:
             counts = level_counts(self.district, kind)
-            svg = _figure(level_bars(self.district, self.lang, kind), f"bars-{kind}-svg",
-                          label(f"overview.counts_{kind}_table", self.lang)) if kind == "residual" else None
-            return self._block("counts", kind, counts, svg)
+            figure = _figure(level_bars(self.district, self.lang, kind), f"bars-{kind}",
+                             label(f"overview.counts_{kind}_table", self.lang)) if kind == "residual" else None
+            return _with_figure(self._block("counts", kind, counts, figure and FIGURE_HERE), figure)
         table = level_table(self.district, kind)
-        svg = _figure(level_heatmap(self.district, self.lang, kind), f"heatmap-{kind}-svg",
-                      label(f"overview.heatmap_{kind}_table", self.lang))
-        return self._block("heatmap", kind, list(zip(table.index, table.values.tolist())), CELL_STATES, svg)
+        figure = _figure(level_heatmap(self.district, self.lang, kind), f"heatmap-{kind}",
+                         label(f"overview.heatmap_{kind}_table", self.lang))
+        rows = list(zip(table.index, table.values.tolist()))
+        return _with_figure(self._block("heatmap", kind, rows, CELL_STATES, FIGURE_HERE), figure)
 
     def risk_legend(self) -> Block:
         """R1..Rn with each risk's title and severity."""
@@ -585,14 +587,14 @@ class Overview:
         """The schools that must consult the supervisory authority and for which risks; running processing first."""
         return self._block("prior_consultation", self.prior)
 
-    def spread(self) -> Block:
+    def spread(self) -> Block | Parts:
         """Per risk, the schools' likelihood estimates counted per level and the median; the outliers by name (up to
         HEATMAP_MAX_SCHOOLS schools in the table, beyond in a ranked list of their own)."""
         spread = likelihood_spread(self.district)
-        svg = _figure(spread_figure(self.district, self.lang), "spread-svg", label("overview.spread_table", self.lang))
+        figure = _figure(spread_figure(self.district, self.lang), "spread", label("overview.spread_table", self.lang))
         levels = [(i, f"{i} {self.district.matrix.level_name(i, self.lang)}") for i in LEVELS]
         outliers = outlier_list(spread)
-        return self._block("spread", spread, levels, svg, outliers, OUTLIER_DISTANCE)
+        return _with_figure(self._block("spread", spread, levels, FIGURE_HERE, outliers, OUTLIER_DISTANCE), figure)
 
     def gaps(self) -> Block:
         """Invalid files, risks not assessed, overdue reviews, ranked."""
@@ -640,10 +642,20 @@ def _relative(file: str, folder: Path) -> str:
         return file
 
 
-def _figure(fig: go.Figure, ident: str, name: str) -> Markup:
-    """The figure as inline SVG (drawn by the offline browser), an image named like the table below it, which
-    is its text alternative."""
-    from .staticfig import accessible_svg
+FIGURE_HERE = Markup("<!--riskkit-figure-->")
 
-    return Markup(f'<figure class="overview">{accessible_svg(fig, ident, name)}</figure>')
+
+def _figure(fig: go.Figure, ident: str, name: str) -> PlotlyFigure:
+    """The figure as a plotly output (drawn as static SVG on export), an image named like the table that is its text
+    alternative; `_with_figure` puts it where a template wrote `FIGURE_HERE`."""
+    return PlotlyFigure(fig, name, css_class="overview", ident=ident)
+
+
+def _with_figure(block: Block, figure: PlotlyFigure | None) -> Block | Parts:
+    """A rendered section with its figure as an output of its own at the template's `FIGURE_HERE` mark."""
+    html = str(block.html)
+    if figure is None or FIGURE_HERE not in html:
+        return Block(Markup(html.replace(FIGURE_HERE, "")), block.meta)
+    before, after = html.split(FIGURE_HERE, 1)
+    return Parts(Block(Markup(before), block.meta), figure, Block(Markup(after)))
 

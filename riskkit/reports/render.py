@@ -1,8 +1,10 @@
 """Render parameterised notebooks to an executed .ipynb, an offline HTML file and an A4 PDF.
 
-One `ReportRenderer` keeps the expensive parts warm across many reports: a started kernel (papermill `km=`, a fresh
-client and a state reset per run), an nbconvert exporter with riskkit's offline template, and a headless Chromium
-that prints the HTML to PDF.
+One `ReportRenderer` keeps the expensive parts warm across many reports: a started kernel (papermill `km=`, one kept
+client and a state reset per run), an nbconvert exporter with riskkit's offline template, and one headless Chromium
+that draws the notebook's plotly outputs as static SVG (the `StaticFigures` preprocessor) and prints the HTML to PDF.
+The kernel draws nothing. Each cell runs under a timeout and each browser call too; a browser that died is replaced
+and the export retried once. A failed run keeps the notebook executed up to the failing cell (`ReportError.notebook`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from ..figures.markup import META_KEY
 from ..model.errors import RiskkitError
-from .browser import BrowserError, OfflineBrowser, find_browser
+from .browser import DEFAULT_TIMEOUT as BROWSER_TIMEOUT, BrowserDiedError, BrowserError, OfflineBrowser, find_browser
 from .transport import kernel_transport, remove_transport
 from ..model.yamlio import write_atomic
 from ..notebooks import SCHOOL_REPORT as SCHOOL_NOTEBOOK, notebook_path
@@ -29,43 +31,55 @@ RESET_TAG = "riskkit-reset"
 KERNEL_ARGS = ["--InteractiveShell.cache_size=0", "--HistoryManager.enabled=False"]
 RESET = "%reset_selective -f ."
 WARM_ENGINE = "riskkit-warm-kernel"
+CELL_TIMEOUT = 600.0  # seconds one cell may run (the overview of a state-sized district takes tens of seconds)
 
 
 class ReportError(RiskkitError):
-    """A report could not be rendered: a failing cell, a missing engine, a bad format."""
+    """A report could not be rendered: a failing cell, a timeout, a missing engine. `notebook`: the notebook as
+    executed up to the failure (.ipynb bytes), when the kernel ran it."""
 
     exit_code = 3
 
+    def __init__(self, message: str, notebook: bytes | None = None):
+        super().__init__(message)
+        self.notebook = notebook
+
+
+class FormatError(ReportError):
+    """An unknown report format: invalid input."""
+
+    exit_code = 2
 
 
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     """Formats in the canonical order; an unknown one is an error listing the allowed ones."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise ReportError(f"unknown report format {', '.join(unknown) or '(none)'}; allowed: {', '.join(FORMATS)}")
+        raise FormatError(f"unknown report format {', '.join(unknown) or '(none)'}; allowed: {', '.join(FORMATS)}")
     return tuple(f for f in FORMATS if f in formats)
 
 
 class ReportRenderer:
     """Warm resources reused across many reports in one process: one started kernel (papermill km=, state reset
-    between runs), one nbconvert exporter with the offline template, one offline Chromium printing PDFs (the kernel
-    keeps its own for the figures).
+    between runs), one nbconvert exporter with the offline template, one offline Chromium that draws the figures
+    and prints PDFs. `cell_timeout`/`browser_timeout`: seconds a cell / a browser call may take (None: no bound).
     """
 
-    def __init__(self, formats: Sequence[str] = FORMATS):
+    def __init__(self, formats: Sequence[str] = FORMATS, *, cell_timeout: float | None = CELL_TIMEOUT,
+                 browser_timeout: float | None = BROWSER_TIMEOUT):
         from jupyter_client.manager import KernelManager
-        from nbconvert import HTMLExporter
 
         self.formats = check_formats(formats)
-        find_browser()  # fail before starting a kernel; the kernel draws the heatmap with it
-        self._exporter = HTMLExporter(
-            extra_template_basedirs=[str(TEMPLATES)], template_name=TEMPLATE, exclude_input=True,
-            exclude_input_prompt=True, exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True,
-        )
-        self._printer = OfflineBrowser() if "pdf" in self.formats else None
-        self._km = KernelManager(kernel_name="python3", **kernel_transport())
+        self.cell_timeout, self.browser_timeout = cell_timeout, browser_timeout
+        find_browser()  # fail before starting a kernel
+        self._browser: OfflineBrowser | None = None
+        self._exporter: Any = None
+        # An asyncio client: nbclient's cell timeout cannot fire while a blocking client waits for kernel output.
+        self._km = KernelManager(kernel_name="python3", client_class="jupyter_client.asynchronous.AsyncKernelClient",
+                                 **kernel_transport())
         self._kc = None
         try:
+            self._start_browser()
             self._km.start_kernel(extra_arguments=KERNEL_ARGS)
         except BaseException:
             self.close()
@@ -76,17 +90,28 @@ class ReportRenderer:
         `name` (e.g. the school id) appears in errors: a failing cell names it and the cell."""
         import nbformat
 
-        nb = self._execute(nbformat.read(notebook, as_version=4), parameters, name)
+        nb = self._execute(nbformat.read(notebook, as_version=4), parameters, name, Path(notebook).name)
         out = {"ipynb": nbformat.writes(nb).encode("utf-8")}
-        if self.formats:
-            html = self._html(nb, name)
-            if "html" in self.formats:
-                out["html"] = html.encode("utf-8")
-            if "pdf" in self.formats:
-                out["pdf"] = self._pdf(html, name)
-        return out
+        for attempt in (1, 2):  # a browser that died is replaced and the export retried once
+            try:
+                html = self._html(nb, name)
+                if "html" in self.formats:
+                    out["html"] = html.encode("utf-8")
+                if "pdf" in self.formats:
+                    out["pdf"] = self._browser.print_pdf(html)
+                return out
+            except BrowserDiedError as exc:
+                if attempt == 2:
+                    raise ReportError(f"{name}: {exc} (also after a browser restart)", out["ipynb"]) from None
+                try:
+                    self._start_browser()
+                except BrowserError as again:
+                    raise ReportError(f"{name}: {exc}; a new browser did not start: {again}", out["ipynb"]) from None
+            except BrowserError as exc:
+                raise ReportError(f"{name}: {exc}", out["ipynb"]) from None
+        raise AssertionError("unreachable")
 
-    def _execute(self, nb: Any, parameters: dict[str, Any], name: str) -> Any:
+    def _execute(self, nb: Any, parameters: dict[str, Any], name: str, source: str) -> Any:
         import nbformat
         import papermill
         from papermill.exceptions import PapermillExecutionError
@@ -94,34 +119,59 @@ class ReportRenderer:
         reset = nbformat.v4.new_code_cell(RESET, metadata={"tags": [RESET_TAG]})
         nb.cells.insert(0, reset)
         if not self._km.is_alive():
-            self._drop_client()
-            self._km.restart_kernel(now=True)
+            self._restart_kernel()
+        executed: list = []  # the engine puts the notebook it runs here, to keep it when a cell fails
         try:
             nb = papermill.execute_notebook(
-                nb, None, parameters=parameters, engine_name=_engine(), progress_bar=False, km=self._km, kc=self._client(),
-                cwd=str(Path.cwd()),
+                nb, None, parameters=parameters, engine_name=_engine(), progress_bar=False, km=self._km,
+                kc=self._client(), executed=executed, execution_timeout=self.cell_timeout, cwd=str(Path.cwd()),
             )
         except PapermillExecutionError as exc:
             first = exc.source.strip().splitlines()[0] if exc.source.strip() else ""
             # cell_index counts from 0 with the reset cell first: it is the cell's 1-based place in the .ipynb
-            raise ReportError(f"{name}: cell {exc.cell_index} `{first}` failed: {exc.ename}: {exc.evalue}") from None
-        except RuntimeError as exc:  # a dead kernel or a timeout
-            raise ReportError(f"{name}: notebook run failed: {exc}") from exc
-        nb.cells = [c for c in nb.cells if RESET_TAG not in c.metadata.get("tags", [])]
-        return nb
+            raise ReportError(f"{name}: cell {exc.cell_index} `{first}` failed: {exc.ename}: {exc.evalue}",
+                              _partial(executed, source)) from None
+        except TimeoutError:  # nbclient's CellTimeoutError: the kernel is still busy with the cell
+            self._restart_kernel()
+            raise ReportError(f"{name}: a cell ran longer than {self.cell_timeout:g} s and was stopped",
+                              _partial(executed, source)) from None
+        except RuntimeError as exc:  # a dead kernel
+            self._restart_kernel()
+            raise ReportError(f"{name}: notebook run failed: {exc}", _partial(executed, source)) from None
+        return _tidy(nb, source)
+
+    def _restart_kernel(self) -> None:
+        self._drop_client()
+        self._km.restart_kernel(now=True)
 
     def _client(self) -> Any:
-        """One blocking kernel client kept with the kernel; a new one per run costs ~0.2 s of waiting."""
+        """One kernel client kept with the kernel; a new one per run costs ~0.2 s of waiting."""
+        from jupyter_core.utils import run_sync
+
         if self._kc is None:
             self._kc = self._km.client()
             self._kc.start_channels()
-            self._kc.wait_for_ready(timeout=60)
+            run_sync(self._kc.wait_for_ready)(timeout=60)
         return self._kc
 
     def _drop_client(self) -> None:
         if self._kc is not None:
             self._kc.stop_channels()
             self._kc = None
+
+    def _start_browser(self) -> None:
+        """A (new) browser, and an exporter whose figure preprocessor draws with it."""
+        from nbconvert import HTMLExporter
+        from traitlets.config import Config
+
+        if self._browser is not None:
+            self._browser.close()
+        self._browser = OfflineBrowser(self.browser_timeout)
+        self._exporter = HTMLExporter(
+            config=Config({"StaticFigures": {"browser": self._browser}}),
+            extra_template_basedirs=[str(TEMPLATES)], template_name=TEMPLATE, exclude_input=True,
+            exclude_input_prompt=True, exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True,
+        )
 
     def _html(self, nb: Any, name: str) -> str:
         meta = _document_meta(nb)
@@ -130,17 +180,11 @@ class ReportRenderer:
         html, _ = self._exporter.from_notebook_node(nb)
         return html
 
-    def _pdf(self, html: str, name: str) -> bytes:
-        try:
-            return self._printer.print_pdf(html)
-        except BrowserError as exc:
-            raise ReportError(f"{name}: {exc}") from None
-
     def close(self) -> None:
-        """Shut the kernel and the PDF browser down."""
-        if self._printer is not None:
-            self._printer.close()
-            self._printer = None
+        """Shut the kernel and the browser down."""
+        if self._browser is not None:
+            self._browser.close()
+            self._browser = None
         self._drop_client()
         if self._km.has_kernel:
             self._km.shutdown_kernel(now=True)
@@ -153,6 +197,22 @@ class ReportRenderer:
         self.close()
 
 
+def _tidy(nb: Any, source: str) -> Any:
+    """The executed notebook without riskkit's reset cell, naming its source notebook (papermill would store the
+    whole input notebook, which it was given as an object)."""
+    nb.cells = [c for c in nb.cells if RESET_TAG not in c.metadata.get("tags", [])]
+    if "papermill" in nb.metadata:
+        nb.metadata.papermill["input_path"] = source
+    return nb
+
+
+def _partial(executed: list, source: str) -> bytes | None:
+    """The notebook as far as it ran (.ipynb bytes), or None if it never started."""
+    import nbformat
+
+    return nbformat.writes(_tidy(executed[0], source)).encode("utf-8") if executed else None
+
+
 @cache
 def _engine() -> str:
     """Register (once) and name the papermill engine for a kernel we keep running."""
@@ -160,7 +220,7 @@ def _engine() -> str:
     from papermill.engines import NBClientEngine, papermill_engines
 
     class WarmKernelEngine(NBClientEngine):
-        """Runs on the given `km` with the given blocking client `kc`, both kept across notebooks: a fresh client
+        """Runs on the given `km` with the given client `kc`, both kept across notebooks: a fresh client
         per notebook waited ~0.2 s for IOPub to connect, and nbclient leaves the client of a kernel it does not own
         open."""
 
@@ -170,6 +230,7 @@ def _engine() -> str:
                                      execution_timeout: int | None = None, input_path: Any = None,
                                      **kwargs: Any) -> Any:
             kc = kwargs.pop("kc")
+            kwargs.pop("executed").append(nb_man.nb)
             client = PapermillNotebookClient(
                 nb_man, kernel_name=kernel_name, log_output=log_output, stdout_file=stdout_file,
                 stderr_file=stderr_file, startup_timeout=start_timeout, timeout=execution_timeout, **kwargs,
@@ -186,7 +247,7 @@ def _document_meta(nb: Any) -> dict[str, str]:
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             meta = output.get("metadata", {}).get(META_KEY)
-            if meta:
+            if meta and "title" in meta:
                 return dict(meta)
     return {}
 

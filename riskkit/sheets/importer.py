@@ -78,13 +78,19 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def keep_unsheeted(old: SchoolAssessment, new: SchoolAssessment) -> SchoolAssessment:
-    """An update from a sheet keeps what the sheet does not carry: the platform block and the DSFA's parts other
-    than the controller's residual values (the sheet's override columns)."""
-    decision = old.dsfa.decision.model_copy(update={"residual": new.dsfa.decision.residual})
+def keep_unsheeted(old: SchoolAssessment, new: SchoolAssessment, carries: frozenset[str]) -> SchoolAssessment:
+    """An update from a file keeps what the file has no sheet or columns for (`carries`: see intake.PARTS), e.g. the
+    DPO's advice when a school returns its questionnaire, or the platform block from an older table."""
+    dsfa = {part: getattr(new.dsfa if part in carries else old.dsfa, part) for part in ("threshold", "answers", "views")}
+    advice = new.dsfa.advice if "advice" in carries else old.dsfa.advice
+    if "proposed" in carries and "advice" not in carries and advice is not None:
+        advice = advice.model_copy(update={"proposed": new.dsfa.advice.proposed if new.dsfa.advice else {}})
+    source = new.dsfa.decision if "decision" in carries else old.dsfa.decision
+    decision = source.model_copy(update={
+        part: getattr(new.dsfa.decision if part in carries else old.dsfa.decision, part) for part in ("residual", "accepted")})
     return new.model_copy(update={
-        "platform": new.platform or old.platform,
-        "dsfa": old.dsfa.model_copy(update={"decision": decision}),
+        "platform": new.platform if "platform" in carries else old.platform,
+        "dsfa": new.dsfa.model_copy(update={**dsfa, "advice": advice, "decision": decision}),
     })
 
 
@@ -98,7 +104,7 @@ def plan_import(district: District, paths: list[Path]) -> tuple[list[Outcome], l
         if old is None:
             outcomes.append(Outcome(new, item.file, "created"))
             continue
-        new = keep_unsheeted(old, new)
+        new = keep_unsheeted(old, new, item.carries)
         diff = changes(canonical(old, district.catalogue), canonical(new, district.catalogue))
         outcomes.append(Outcome(new, item.file, "updated" if diff else "unchanged", diff))
     return outcomes, intake.rejected, intake.problems
