@@ -32,6 +32,8 @@ TODAY = "2026-11-23"
 LOAD = """
 import json, sys, time
 from datetime import date
+import riskkit
+assert riskkit.__file__.startswith(sys.argv[3]), riskkit.__file__
 from riskkit import load_district
 start = time.perf_counter()
 district = load_district(sys.argv[1])
@@ -43,7 +45,8 @@ print(json.dumps({"load": loaded - start, "results": done - loaded, "rows": len(
 
 OVERVIEW = """
 import json, sys, time
-from pathlib import Path
+import riskkit
+assert riskkit.__file__.startswith(sys.argv[3]), riskkit.__file__
 from riskkit.notebooks import DISTRICT_OVERVIEW, notebook_path
 from riskkit.reports.render import ReportRenderer
 with ReportRenderer(("html", "pdf")) as renderer:
@@ -70,8 +73,8 @@ def run(code: str, tree: Path, *args: object) -> tuple[dict, float, int]:
     """Run `code` with `tree`'s riskkit first on the path; its JSON line, wall seconds and peak PSS (with workers)."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], env=env, cwd=tree.parent,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # not the repo: -c puts cwd first
     sampler = MemorySampler(proc.pid)
     sampler.start()
     out, err = proc.communicate()
@@ -79,7 +82,8 @@ def run(code: str, tree: Path, *args: object) -> tuple[dict, float, int]:
     sampler.stop.set()
     sampler.join()
     if proc.returncode:
-        raise SystemExit(f"{tree}: exited with {proc.returncode}\n{err[-3000:]}")
+        last = err.strip().splitlines()[-1] if err.strip() else f"exit code {proc.returncode}"
+        return {"failed": last}, wall, sampler.peak_total
     return json.loads(out.strip().splitlines()[-1]), wall, sampler.peak_total
 
 
@@ -101,7 +105,9 @@ def main() -> None:
             district, _ = build_district(Path(tmp) / f"n{size}", size)
             measured = {}
             for name, tree in ((args.baseline, old), ("this", REPO)):
-                figures, _, peak = run(LOAD, tree, district, TODAY)
+                figures, _, peak = run(LOAD, tree, district, TODAY, tree)
+                if "failed" in figures:
+                    raise SystemExit(f"{name}: {figures['failed']}")
                 both = figures["load"] + figures["results"]
                 measured[name] = (both, peak)
                 print(f"{size:>8} {name:<9} {figures['load']:>8.2f} {figures['results']:>10.2f} {both:>8.2f} "
@@ -112,7 +118,10 @@ def main() -> None:
                 continue
             trees = ((args.baseline, old),) if args.overview_baseline else ()
             for name, tree in (*trees, ("this", REPO)):
-                figures, wall, peak = run(OVERVIEW, tree, district, TODAY)
+                figures, wall, peak = run(OVERVIEW, tree, district, TODAY, tree)
+                if "failed" in figures:
+                    print(f"{size:>8} overview ({name}): FAILED after {wall:.1f} s: {figures['failed']}", flush=True)
+                    continue
                 print(f"{size:>8} overview ({name}): {figures['seconds']:.1f} s (process {wall:.1f} s), HTML "
                       f"{figures['html_bytes'] / mb:.2f} MB, PDF {figures['pdf_bytes'] / mb:.2f} MB, "
                       f"{figures['svgs']} SVG, remote references: {figures['remote']}, peak {peak / mb:.0f} MB",
