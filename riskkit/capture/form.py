@@ -59,7 +59,7 @@ def capture_form(district_dir: str | Path, lang: Lang | None = None, school: str
     try:
         district, problems = read_district(district_dir)
     except RiskkitError as exc:
-        return w.HTML(f"<p><b>{esc(label('form.district_invalid', lang or 'de'))}</b></p><pre>{esc(str(exc))}</pre>")
+        return w.HTML(f"<p><b>{esc(label('form.district_invalid', lang or 'de'))}</b></p><pre>{esc(exc.text(lang or 'de'))}</pre>")
     form = CaptureForm(CaptureSession(district, problems), lang or district.config.language)
     if school:
         form.open(school)
@@ -112,7 +112,7 @@ class CaptureForm:
             try:
                 self.session.load(target)
             except ValidationError as exc:
-                self._message = self._problem_list(self.t("form.file_invalid"), [str(p) for p in exc.problems])
+                self._message = self._problem_list(self.t("form.file_invalid"), [p.text(self.lang) for p in exc.problems])
                 self._render()
                 return
             self._message = self.t("form.loaded", file=esc(self.session.path(target).name))
@@ -168,7 +168,7 @@ class CaptureForm:
             STYLE + f"<h2>{esc(self.t('form.title'))}</h2>"
             f"<p><b>{esc(self.t('form.district'))}:</b> {esc(s.district.config.name)}</p>"
             f"<p>{esc(self.t('form.intro'))}</p>"
-            + (self._problem_list(self.t("form.file_invalid"), [str(p) for p in s.problems]) if s.problems else "")
+            + (self._problem_list(self.t("form.file_invalid"), [p.text(self.lang) for p in s.problems]) if s.problems else "")
         )
         self.language_menu = language = w.ToggleButtons(
             options=[(label("form.language_name", x), x) for x in LANGUAGES], value=self.lang,

@@ -24,6 +24,7 @@ from ..model.district import District
 from ..model.errors import Problem, RiskkitError, ValidationError
 from ..model.locks import FileConflict
 from ..model.i18n import Lang, label
+from ..model.messages import translate
 from ..model.yamlio import key_path
 
 
@@ -174,7 +175,7 @@ class FieldProblem:
     detail: str = ""
 
     def text(self, lang: Lang) -> str:
-        return label(self.message, lang).format(detail=self.detail)
+        return label(self.message, lang).format(detail=translate(self.detail, lang))
 
 
 class InvalidDraft(RiskkitError):

@@ -145,8 +145,14 @@ def pydantic_problems(exc: PydanticValidationError, file: str) -> list[Problem]:
     for err in exc.errors(include_url=False):
         path = key_path(part for part in err["loc"] if part != "[key]")
         value = MISSING if err["type"] == "missing" else err.get("input")
-        problems.append(Problem(file, path, value, _message(err)))
+        ctx = tuple((key, _context(item)) for key, item in err.get("ctx", {}).items())
+        problems.append(Problem(file, path, value, _message(err), err["type"], ctx))
     return problems
+
+
+def _context(value: Any) -> str:
+    """A value of pydantic's error context as text (`expected` is already text; an `error` is an exception)."""
+    return value if isinstance(value, str) else str(value)
 
 
 def key_path(parts: Iterable[str | int]) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..model.district import DISTRICT_FILE, SCHOOLS_DIR, District, read_district, school_files
 from ..model.errors import RiskkitError
+from ..model.i18n import label
 from ..notebooks import DISTRICT_OVERVIEW, notebook_path
 from .render import FORMATS, SCHOOL_NOTEBOOK, check_formats
 from ..model.yamlio import write_atomic
@@ -202,7 +203,7 @@ def run_batch(
     }
     result = BatchResult(out)
     for problem in problems:
-        name, message = Path(problem.file).stem, str(problem)
+        name, message = Path(problem.file).stem, problem.text(lang)
         result.errors[name] = f"{result.errors[name]}; {message}" if name in result.errors else message
     for name, message in result.errors.items():
         result.status[name] = "failed"
@@ -226,7 +227,8 @@ def run_batch(
 
     started = time.perf_counter()
     skipped = result.count("skipped")
-    log(f"{district.id}: {len(todo)} to render, {skipped} up to date, {len(result.errors)} invalid")
+    log(label("cli.batch.plan", lang).format(district=district.id, todo=len(todo), skipped=skipped,
+                                             invalid=len(result.errors)))
     try:
         if todo:
             _render_all(todo, result, manifest, out, formats, workers, scheduler, executor, log, progress)
@@ -241,6 +243,12 @@ def run_batch(
     return result
 
 
+def seconds_text(seconds: float, lang: str) -> str:
+    """Seconds with one decimal, a decimal comma in German."""
+    text = f"{seconds:.1f}"
+    return text.replace(".", ",") if lang == "de" else text
+
+
 def _render_all(
     todo: list[tuple[Job, dict[str, str]]], result: BatchResult, manifest: dict, out: Path,
     formats: tuple[str, ...], workers: int | None, scheduler: str | None, executor: Executor | None,
@@ -248,6 +256,7 @@ def _render_all(
 ) -> None:
     from tqdm import tqdm
 
+    lang = manifest["lang"]
     owned, client = executor is None, None
     if executor is None and scheduler:
         from distributed import Client
@@ -279,11 +288,13 @@ def _render_all(
                 for kind in set(FORMATS) - set(formats):  # a document in a format not asked for now is outdated
                     every[kind].unlink(missing_ok=True)
                 entry.update(status="rendered", duration_s=round(seconds, 3))
-                line = f"[{done}/{len(todo)}] {job.name}: rendered in {seconds:.1f} s"
+                line = label("cli.batch.rendered", lang).format(done=done, todo=len(todo), name=job.name,
+                                                                seconds=seconds_text(seconds, lang))
             except Exception as exc:  # a failing report never stops the others
-                entry["error"] = str(exc) or type(exc).__name__
+                entry["error"] = (exc.text(lang) if isinstance(exc, RiskkitError) else str(exc)) or type(exc).__name__
                 result.errors[job.name] = entry["error"]
-                line = f"[{done}/{len(todo)}] {job.name}: FAILED: {entry['error']}"
+                line = label("cli.batch.job_failed", lang).format(done=done, todo=len(todo), name=job.name,
+                                                                  error=entry["error"])
             result.status[job.name] = entry["status"]
             manifest["reports"][job.name] = entry
             _write_manifest(out, manifest)

@@ -87,12 +87,13 @@ def likelihood_spread(district: District) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("risk_id")
 
 
-def assessment_gaps(district: District, problems: Sequence[Problem], today: date) -> pd.DataFrame:
-    """Assessments that cannot be used (invalid files), are incomplete (open risks) or overdue for review."""
+def assessment_gaps(district: District, problems: Sequence[Problem], today: date, lang: Lang = "en") -> pd.DataFrame:
+    """Assessments that cannot be used (invalid files, each problem in `lang`), are incomplete (open risks) or overdue
+    for review."""
     import pandas as pd
 
     rows = [
-        {"school": Path(p.file).stem, "gap": "invalid", "detail": str(replace(p, file=_relative(p.file, district.path)))}
+        {"school": Path(p.file).stem, "gap": "invalid", "detail": replace(p, file=_relative(p.file, district.path)).text(lang)}
         for p in problems
     ]
     for school_id in district.schools:
@@ -346,7 +347,7 @@ class Overview:
     def gaps(self) -> Block:
         """Invalid files, risks not assessed, overdue reviews."""
         lang = self.lang
-        frame = assessment_gaps(self.district, self.problems, self.today)
+        frame = assessment_gaps(self.district, self.problems, self.today, lang)
         text = f"<h2>{esc(label('overview.gaps_title', lang))}</h2><p>{esc(label('overview.gaps_text', lang))}</p>"
         if frame.empty:
             return Block(text + f"<p>{esc(label('overview.no_gaps', lang))}</p>")
