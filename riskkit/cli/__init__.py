@@ -43,14 +43,11 @@ DISTRICT_DIR = DistrictDir(exists=True, file_okay=False, path_type=Path)
 
 def message_lang(ctx: click.Context) -> str:
     """The language of the command's messages: its --lang, else its district's language, else German."""
-    from ..model.district import DISTRICT_FILE
-    from ..model.yamlio import read_yaml
+    from ..model.district import district_language
 
     if ctx.meta.get(LANG_KEY):
         return ctx.meta[LANG_KEY]
-    data = read_yaml(Path(ctx.meta[DISTRICT_KEY]) / DISTRICT_FILE)[0] if ctx.meta.get(DISTRICT_KEY) else None
-    lang = data.get("language") if isinstance(data, dict) else None
-    return lang if lang in ("de", "en") else "de"
+    return district_language(ctx.meta[DISTRICT_KEY]) if ctx.meta.get(DISTRICT_KEY) else "de"
 
 
 class IsoDate(click.ParamType):
@@ -181,11 +178,13 @@ def report(district_dir: Path, school_id: str, lang: str | None, formats: list[s
 @click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True, help="Port on 127.0.0.1.")
 @click.option("--idle-timeout", type=click.IntRange(min=10), default=DEFAULT_IDLE_SECONDS, show_default=True,
               help="Seconds after which a closed tab's kernel is shut down.")
-def capture(district_dir: Path, port: int, idle_timeout: int) -> None:
+@click.option("--log", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append Voilà's own messages to this file (default: not kept).")
+def capture(district_dir: Path, port: int, idle_timeout: int, log: Path | None) -> None:
     """Serve the capture form as a Voilà app on 127.0.0.1 and print its URL (with a token); Ctrl-C stops it."""
     from ..capture.app import serve
 
-    sys.exit(serve(district_dir, port, idle_timeout, echo=click.echo))
+    sys.exit(serve(district_dir, port, idle_timeout, echo=click.echo, log=log))
 
 
 @main.command()
