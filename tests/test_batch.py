@@ -164,9 +164,10 @@ def test_broken_school_file_fails_alone(tmp_path):
     run = CliRunner().invoke(main, ["batch", str(district_dir), "--out", str(out), "--formats", "html",
                                     "--workers", "1", "--today", TODAY.isoformat()])
     assert run.exit_code == 1, run.output
-    message = f"{broken}: risks.discrimination-exposure.likelihood: Input should be less than or equal to 4 (got 7)"
-    assert f"FAILED broken-school: {message}" in run.output
-    assert f"{out}: 3 rendered, 0 up to date, 1 failed in" in run.output
+    message = (f"{broken}: risks.discrimination-exposure.likelihood: muss kleiner oder gleich 4 sein (angegeben: 7);"
+               " erlaubt: 1 (geringfügig), 2 (überschaubar), 3 (substanziell), 4 (groß)")  # the district's language
+    assert f"FEHLGESCHLAGEN broken-school: {message}" in run.output
+    assert f"{out}: 3 erstellt, 0 aktuell, 1 fehlgeschlagen in" in run.output
     assert _files(out) == {"index.html", "manifest.json", "overview.ipynb", "overview.html",
                            *(f"schools/{s}.{k}" for s in SMALL for k in ("ipynb", "html"))}
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -189,7 +190,7 @@ def test_failure_in_a_worker_does_not_stop_the_others(tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "render_job", fake_render)
     with ThreadPoolExecutor(2) as pool:
         result = run_batch(district_dir, out=tmp_path / "out", formats=["html"], executor=pool,
-                           log=lambda line: None, progress=False)
+                           log=lambda line: None, progress=False, lang="en")
     assert result.status == {"overview": "rendered", "gs-kleeblatt": "rendered", "obs-wiesental": "failed"}
     assert result.errors == {"obs-wiesental": "obs-wiesental: cell [3] `view.heatmap()` failed: RuntimeError: boom"}
     assert (tmp_path / "out" / "schools" / "gs-kleeblatt.html").read_bytes() == b"<p>gs-kleeblatt</p>"

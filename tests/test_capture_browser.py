@@ -74,11 +74,13 @@ def page(browser) -> Iterator[Page]:
 
 
 def start_capture(district_dir: Path, tmp_path: Path, idle: int = 600) -> tuple[subprocess.Popen, str]:
-    """`riskkit capture` as a user runs it; returns the process and the URL it printed."""
+    """`riskkit capture` as a user runs it (Voilà's messages kept in voila.log, riskkit's stderr in stderr.log);
+    returns the process and the URL it printed."""
     port = free_port()
-    log = (tmp_path / "voila.log").open("w")
+    log = (tmp_path / "stderr.log").open("w")
     process = subprocess.Popen([str(RISKKIT), "capture", str(district_dir), "--port", str(port), "--idle-timeout",
-                                str(idle)], stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
+                                str(idle), "--log", str(tmp_path / "voila.log")],
+                               stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
     deadline = time.monotonic() + START_TIMEOUT
     line = ""
     while time.monotonic() < deadline and "token=" not in line:
@@ -87,7 +89,8 @@ def start_capture(district_dir: Path, tmp_path: Path, idle: int = 600) -> tuple[
             break
     if "token=" not in line:
         stop(process, signal.SIGKILL)
-        pytest.fail(f"riskkit capture printed no URL; log: {(tmp_path / 'voila.log').read_text()}")
+        logs = [(tmp_path / name).read_text() for name in ("stderr.log", "voila.log") if (tmp_path / name).exists()]
+        pytest.fail(f"riskkit capture printed no URL; logs: {logs}")
     return process, line.split(": ", 1)[1].strip()
 
 
@@ -278,7 +281,7 @@ def test_token_culling_and_ctrl_c(district_dir, tmp_path, browser):
         children = psutil.Process(process.pid).children(recursive=True)
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal
         assert process.wait(timeout=30) == 0
-        assert process.stdout.read() == "Stop with Ctrl-C.\nstopping ...\n"
+        assert process.stdout.read() == "Beenden mit Strg+C.\nwird beendet …\n"  # the district's language
         assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     finally:
         stop(process, signal.SIGKILL)

@@ -47,7 +47,7 @@ def test_validate_lists_all_errors_and_exits_non_zero(run, district_dir):
     data["risks"]["profiling"]["likelihood"] = 9
     data["risks"]["data-loss"]["measures_in_place"].append("teleportation")
     school.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    result = CliRunner().invoke(main, ["validate", str(district_dir)])
+    result = CliRunner().invoke(main, ["validate", str(district_dir), "--lang", "en"])
     assert result.exit_code == 2
     assert "error: 2 problems found:" in result.output
     assert f"{school}: risks.profiling.likelihood: Input should be less than or equal to 4 (got 9)" in result.output
@@ -56,7 +56,7 @@ def test_validate_lists_all_errors_and_exits_non_zero(run, district_dir):
 
 
 def test_validate_of_a_folder_that_is_no_district(run, tmp_path):
-    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    result = CliRunner().invoke(main, ["validate", str(tmp_path), "--lang", "en"])
     assert result.exit_code == 1
     assert "not a district folder (no district.yaml in it)" in result.output
 
@@ -72,7 +72,7 @@ def test_console_script_exit_codes(district_dir):
     ok = subprocess.run([RISKKIT, "validate", SAMPLE], capture_output=True, text=True)
     assert ok.returncode == 0 and "gs-am-lindenweg" in ok.stdout
     (district_dir / "district.yaml").write_text("name: [broken\n", encoding="utf-8")
-    bad = subprocess.run([RISKKIT, "validate", district_dir], capture_output=True, text=True)
+    bad = subprocess.run([RISKKIT, "validate", district_dir, "--lang", "en"], capture_output=True, text=True)
     assert bad.returncode == 2
     assert "district.yaml: line 2, column 1: not valid YAML" in bad.stderr
 

@@ -23,7 +23,7 @@ def billion_laughs(levels: int = 9) -> str:
 
 def refused_by_validate(district_dir: Path) -> list[str]:
     before = files_of(district_dir)
-    result = run_cli("validate", district_dir)
+    result = run_cli("validate", district_dir, "--lang", "en")
     assert result.exit_code == 2, result.output
     assert files_of(district_dir) == before
     lines = result.output.splitlines()
@@ -82,7 +82,7 @@ def test_district_extension_and_matrix_files_are_bounded_too(district_dir, targe
         key = "catalogue_extension" if target == "extension.yaml" else "matrix"
         config.write_text(text + f"{key}: {target}\n", encoding="utf-8")
         (district_dir / target).write_text(billion_laughs(), encoding="utf-8")
-    result = run_cli("validate", district_dir)
+    result = run_cli("validate", district_dir, "--lang", "en")
     assert result.exit_code == 2, result.output
     assert f"{district_dir / target}: line " in result.output
     assert "too many values (aliases expanded)" in result.output

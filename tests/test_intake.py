@@ -39,7 +39,7 @@ def problems(result) -> list[str]:
 def refused(district_dir: Path, *paths: Path) -> list[str]:
     """Import the files; assert nothing in the district changed; return the problem lines without the file name."""
     before = files_of(district_dir)
-    result = run_cli("import", *paths, district_dir)
+    result = run_cli("import", *paths, district_dir, "--lang", "en")
     assert files_of(district_dir) == before
     return [line.split(": ", 1)[1] if line.startswith(tuple(str(p) for p in paths)) else line for line in problems(result)]
 
@@ -157,7 +157,7 @@ def test_cli_update_prints_the_history_copy(district_dir, edited_export):
 def test_a_school_with_errors_is_not_written_but_a_good_one_is(district_dir, tmp_path):
     good = write(tmp_path, "good.csv", GERMAN, "cp1252")
     bad = write(tmp_path, "bad.csv", GERMAN.replace("gs-neu", "gs-alt").replace("2,0", "5"), "cp1252")
-    result = run_cli("import", good, bad, district_dir)
+    result = run_cli("import", good, bad, district_dir, "--lang", "en")
     assert problems(result) == [
         f"{bad}: row 2, column likelihood: not a level; allowed: 1-4 or geringfügig, überschaubar, substanziell, groß"
         " / negligible, limited, significant, major (got '5')"]

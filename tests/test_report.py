@@ -301,7 +301,7 @@ def test_unknown_school_lists_ids_before_any_kernel(district_dir, monkeypatch):
         raise AssertionError("a renderer was started")
 
     monkeypatch.setattr("riskkit.reports.render.ReportRenderer", no_renderer)
-    result = CliRunner().invoke(main, ["report", str(district_dir), "gs-nowhere"])
+    result = CliRunner().invoke(main, ["report", str(district_dir), "gs-nowhere", "--lang", "en"])
     assert result.exit_code == 2
     assert result.output.startswith("error: unknown school 'gs-nowhere'; known: bbs-gesundheit-soziales, bbs-musterau,")
     assert result.output.rstrip().endswith("obs-wiesental, rs-an-der-aue")

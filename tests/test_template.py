@@ -190,7 +190,7 @@ def test_every_sample_school_round_trips_through_its_prefilled_template(district
 
 
 def test_template_for_an_unknown_school_names_the_known_ones(tmp_path):
-    result = CliRunner().invoke(main, ["template", str(SAMPLE), "-o", str(tmp_path / "x.xlsx"), "--school", "gs-x"])
+    result = CliRunner().invoke(main, ["template", str(SAMPLE), "-o", str(tmp_path / "x.xlsx"), "--school", "gs-x", "--lang", "en"])
     assert result.exit_code == 2
     assert "error: unknown school 'gs-x'; known: bbs-gesundheit-soziales, bbs-musterau," in result.output
     assert not (tmp_path / "x.xlsx").exists()

@@ -300,6 +300,8 @@ def test_an_invalid_school_file_is_reported_in_words(district_dir):
     assert "gs-sonnenhuegel" not in [v for _, v in form.school_menu.options]
     header = form.widget.children[0].value
     assert "Diese Dateien können nicht geladen werden" in header
+    assert "gs-sonnenhuegel.yaml: risks.profiling.likelihood: muss kleiner oder gleich 4 sein (angegeben: 7)" in header
+    header = capture_form(district_dir, lang="en").widget.children[0].value
     assert "gs-sonnenhuegel.yaml: risks.profiling.likelihood: Input should be less than or equal to 4 (got 7)" in header
 
 
@@ -307,7 +309,8 @@ def test_a_broken_district_gives_a_message_not_a_traceback(tmp_path):
     (tmp_path / "district.yaml").write_text("name: [unclosed\n", encoding="utf-8")
     message = capture_form(tmp_path)
     assert "Der Kreis kann nicht geladen werden:" in message.value
-    assert "not valid YAML" in message.value
+    assert "kein gültiges YAML" in message.value  # the problem in the form's language too
+    assert "not valid YAML" in capture_form(tmp_path, lang="en").value
 
 
 def test_check_draft_names_each_field(district_dir):

@@ -18,10 +18,12 @@ from pathlib import Path
 
 from ..model.district import read_district
 from ..model.errors import RiskkitError
+from ..model.i18n import label
 from ..notebooks import CAPTURE, notebook_path
 from ..reports.transport import IPC
 
 TEMPLATE = "riskkit-capture"
+IDENTITY = "riskkit.capture.login.TokenOnlyIdentityProvider"  # no login form: a short page without the token
 DEFAULT_PORT = 8866
 DEFAULT_IDLE_SECONDS = 600
 DISTRICT_ENV = "RISKKIT_DISTRICT"  # read by notebooks/capture.ipynb
@@ -46,6 +48,7 @@ def voila_command(notebook: Path, port: int, idle_seconds: int, private: Path) -
         f"--Voila.port={port}",
         "--Voila.port_retries=0",
         "--Voila.auto_token=True",
+        f"--Voila.identity_provider_class={IDENTITY}",
         f"--NotebookNotary.db_file={private / NOTARY_DB}",
         f"--NotebookNotary.secret_file={private / NOTARY_SECRET}",
         *(["--KernelManager.transport=ipc"] if IPC else []),
@@ -87,8 +90,11 @@ def check_port_free(port: int) -> None:
 
 
 def serve(district_dir: Path, port: int = DEFAULT_PORT, idle_seconds: int = DEFAULT_IDLE_SECONDS,
-          echo: Callable[[str], None] = print) -> int:
-    """Run the app until Ctrl-C (or SIGTERM); prints the URL with its token once the server answers."""
+          echo: Callable[[str], None] = print, log: Path | None = None) -> int:
+    """Run the app until Ctrl-C (or SIGTERM); prints the URL with its token once the server answers.
+
+    The terminal shows only riskkit's own lines, in the district's language; Voilà's messages go to `log` (appended)
+    or nowhere."""
     district, _ = read_district(district_dir)  # fail here, in words, if the district itself is broken
     notebook = notebook_path(CAPTURE)
     check_port_free(port)
@@ -102,19 +108,24 @@ def serve(district_dir: Path, port: int = DEFAULT_PORT, idle_seconds: int = DEFA
     }
     env.pop("JUPYTER_TOKEN", None)  # it would win over the file
     trust(notebook, private)
-    server = subprocess.Popen(voila_command(notebook, port, idle_seconds, private), env=env, cwd=notebook.parent)
+    lang = district.config.language
+    output = open(log, "a", encoding="utf-8") if log else subprocess.DEVNULL  # closed in `finally`
+    server = subprocess.Popen(voila_command(notebook, port, idle_seconds, private), env=env, cwd=notebook.parent,
+                              stdin=subprocess.DEVNULL, stdout=output, stderr=output)
     for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # stop Voilà too when we are told to stop
         signal.signal(stop_signal, _exit)
     try:
-        _wait_until_listening(server, port)
+        _wait_until_listening(server, port, log)
         echo(f"{district.config.name}: http://127.0.0.1:{port}/?token={token}")
-        echo("Stop with Ctrl-C.")
+        echo(label("capture.stop_hint", lang))
         return server.wait()
     except KeyboardInterrupt:
-        echo("stopping ...")
+        echo(label("capture.stopping", lang))
         return 0
     finally:
         _stop(server)
+        if log:
+            output.close()
         shutil.rmtree(private, ignore_errors=True)
 
 
@@ -122,11 +133,14 @@ def _exit(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def _wait_until_listening(server: subprocess.Popen, port: int) -> None:
+def _wait_until_listening(server: subprocess.Popen, port: int, log: Path | None) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RiskkitError(f"Voilà stopped with exit code {server.returncode} before serving (see its messages above)")
+            if log:
+                raise RiskkitError(f"Voilà stopped with exit code {server.returncode} before serving (its messages: {log})")
+            raise RiskkitError(f"Voilà stopped with exit code {server.returncode} before serving (start again with --log"
+                               " FILE to keep its messages)")
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 return

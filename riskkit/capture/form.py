@@ -73,7 +73,7 @@ def capture_form(district_dir: str | Path, lang: Lang | None = None, school: str
     try:
         district, problems = read_district(district_dir)
     except RiskkitError as exc:
-        return html("district_invalid", label("form.district_invalid", lang or "de"), str(exc))
+        return html("district_invalid", label("form.district_invalid", lang or "de"), exc.text(lang or "de"))
     form = CaptureForm(CaptureSession(district, problems), lang or district.config.language)
     if school:
         form.open(school)
@@ -126,7 +126,7 @@ class CaptureForm:
             try:
                 self.session.load(target)
             except ValidationError as exc:
-                self._message = self._problem_list(self.t("form.file_invalid"), [str(p) for p in exc.problems])
+                self._message = self._problem_list(self.t("form.file_invalid"), [p.text(self.lang) for p in exc.problems])
                 self._render()
                 return
             self._message = self.fields.markup("form.loaded", file=self.session.path(target).name)
@@ -179,7 +179,7 @@ class CaptureForm:
         self._cards: dict[str, w.Widget] = {}
         self._shown: list[tuple] | None = None  # the levels the matrix and summary show
         s = self.session
-        problems = self._problem_list(self.t("form.file_invalid"), [str(p) for p in s.problems]) if s.problems else ""
+        problems = self._problem_list(self.t("form.file_invalid"), [p.text(self.lang) for p in s.problems]) if s.problems else ""
         header = html("header", Markup(STYLE), self.t("form.title"), self.t("form.district"), s.district.config.name,
                       self.t("form.intro"), problems)
         self.language_menu = language = w.ToggleButtons(

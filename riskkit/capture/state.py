@@ -20,6 +20,7 @@ from ..model.errors import Problem, RiskkitError, ValidationError
 from ..model.locks import FileConflict
 from ..model.i18n import Lang, label
 from ..model.status import DsfaStatus, dsfa_status
+from ..model.messages import translate
 from ..model.yamlio import key_path
 from .draft import Draft, DsfaDraft, PlannedDraft, PlatformDraft, RiskDraft
 
@@ -36,7 +37,7 @@ class FieldProblem:
     detail: str = ""
 
     def text(self, lang: Lang) -> str:
-        return label(self.message, lang).format(detail=self.detail)
+        return label(self.message, lang).format(detail=translate(self.detail, lang))
 
 
 class InvalidDraft(RiskkitError):

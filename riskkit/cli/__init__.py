@@ -14,8 +14,40 @@ import click
 
 from ..capture.app import DEFAULT_IDLE_SECONDS, DEFAULT_PORT
 
-LANG = click.Choice(["de", "en"])
-DISTRICT_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+LANG_KEY, DISTRICT_KEY = "riskkit.lang", "riskkit.district"
+
+
+class LangChoice(click.Choice):
+    """`de` or `en`; the command's language is kept for its error messages."""
+
+    def convert(self, value, param, ctx):
+        lang = super().convert(value, param, ctx)
+        if ctx is not None:
+            ctx.meta[LANG_KEY] = lang
+        return lang
+
+
+class DistrictDir(click.Path):
+    """A district folder; kept so that an error is written in the district's language."""
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        if ctx is not None:
+            ctx.meta[DISTRICT_KEY] = path
+        return path
+
+
+LANG = LangChoice(["de", "en"])
+DISTRICT_DIR = DistrictDir(exists=True, file_okay=False, path_type=Path)
+
+
+def message_lang(ctx: click.Context) -> str:
+    """The language of the command's messages: its --lang, else its district's language, else German."""
+    from ..model.district import district_language
+
+    if ctx.meta.get(LANG_KEY):
+        return ctx.meta[LANG_KEY]
+    return district_language(ctx.meta[DISTRICT_KEY]) if ctx.meta.get(DISTRICT_KEY) else "de"
 
 
 class IsoDate(click.ParamType):
@@ -57,13 +89,15 @@ class RiskkitGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         from ..model.errors import RiskkitError
+        from ..model.messages import frame
 
         try:
             return super().invoke(ctx)
         except RiskkitError as exc:
             if ctx.params.get("debug"):
                 raise
-            click.secho(f"error: {exc}", err=True, fg="red")
+            lang = message_lang(ctx)
+            click.secho(f"{frame('error', lang)}: {exc.text(lang)}", err=True, fg="red")
             ctx.exit(exc.exit_code)
 
 
@@ -144,11 +178,13 @@ def report(district_dir: Path, school_id: str, lang: str | None, formats: list[s
 @click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True, help="Port on 127.0.0.1.")
 @click.option("--idle-timeout", type=click.IntRange(min=10), default=DEFAULT_IDLE_SECONDS, show_default=True,
               help="Seconds after which a closed tab's kernel is shut down.")
-def capture(district_dir: Path, port: int, idle_timeout: int) -> None:
+@click.option("--log", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append Voilà's own messages to this file (default: not kept).")
+def capture(district_dir: Path, port: int, idle_timeout: int, log: Path | None) -> None:
     """Serve the capture form as a Voilà app on 127.0.0.1 and print its URL (with a token); Ctrl-C stops it."""
     from ..capture.app import serve
 
-    sys.exit(serve(district_dir, port, idle_timeout, echo=click.echo))
+    sys.exit(serve(district_dir, port, idle_timeout, echo=click.echo, log=log))
 
 
 @main.command()
@@ -170,7 +206,8 @@ def template(district_dir: Path, output: Path, lang: str, school_id: str | None)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("district_dir", type=DISTRICT_DIR)
 @click.option("--dry-run", is_flag=True, help="Show what would be created, updated or left unchanged; write nothing.")
-def import_(files: tuple[Path, ...], district_dir: Path, dry_run: bool) -> None:
+@click.option("--lang", type=LANG, help="Language of the problems listed (default: the district's).")
+def import_(files: tuple[Path, ...], district_dir: Path, dry_run: bool, lang: str | None) -> None:
     """Import filled questionnaires (.xlsx) and flat tables (.csv/.xlsx, one row per school and risk).
 
     Schools with problems are not written; every problem is listed and the exit code is 2.
@@ -239,14 +276,17 @@ def batch(district_dir: Path, out: Path | None, workers: int | None, formats: li
         district_dir, out=out, workers=workers, formats=formats, lang=lang, force=force, scheduler=scheduler,
         today=today, cell_timeout=cell_timeout, browser_timeout=browser_timeout,
     )
-    click.echo(
-        f"{result.out}: {result.count('rendered')} rendered, {result.count('skipped')} up to date, "
-        f"{len(result.errors)} failed in {result.seconds:.1f} s"
-    )
+    from ..model.i18n import label
+    from ..reports.batch import seconds_text
+
+    lang = message_lang(click.get_current_context())
+    click.echo(label("cli.batch.summary", lang).format(
+        out=result.out, rendered=result.count("rendered"), skipped=result.count("skipped"),
+        failed=len(result.errors), seconds=seconds_text(result.seconds, lang)))
     for name, error in sorted(result.errors.items()):
-        click.echo(f"FAILED {name}: {error}", err=True)
+        click.echo(label("cli.batch.failed", lang).format(name=name, error=error), err=True)
         if name in result.failed_notebooks:
-            click.echo(f"  notebook executed up to the failure: {result.failed_notebooks[name]}", err=True)
+            click.echo(label("cli.batch.failed_notebook", lang).format(file=result.failed_notebooks[name]), err=True)
     if result.interrupted:
         sys.exit(130)
     if result.errors:

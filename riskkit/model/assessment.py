@@ -21,7 +21,7 @@ from .method import Level, Matrix, RiskLevel
 from .locks import FileConflict, school_lock
 from .migrate import Change, migrate
 from .platform import Platform
-from .yamlio import dump_yaml, key_path, pydantic_problems, read_yaml, write_atomic
+from .yamlio import dump_yaml, key_path, pydantic_problems, read_yaml, update_yaml, write_atomic
 
 __all__ = [
     "SCHOOL_KINDS", "Override", "PartialMeasure", "PlannedMeasure", "RiskEntry", "RiskResult", "SchoolAssessment",
@@ -138,8 +138,10 @@ class SchoolAssessment(_Model):
             for risk in catalogue.risks
         ]
 
-    def to_yaml(self) -> str:
-        return dump_yaml(self.model_dump(mode="json", exclude_defaults=True))
+    def to_yaml(self, previous: str | None = None) -> str:
+        """The school file's text; given the file's `previous` text, only what changed is changed in it."""
+        data = self.model_dump(mode="json", exclude_defaults=True)
+        return dump_yaml(data) if previous is None else update_yaml(previous, data, self.model_dump(mode="json"))
 
 
 @dataclass(frozen=True)
@@ -422,6 +424,16 @@ def school_path(folder: Path, school_id: str) -> Path:
                 folder / f"{school_id}.yaml")
 
 
+def _previous_text(path: Path) -> str | None:
+    """The text of the file a save replaces (None: there is none); unreadable text is replaced whole."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
 def save_school(assessment: SchoolAssessment, folder: Path, catalogue: Catalogue,
                 under_lock: Callable[[Path], None] | None = None) -> Path:
     """Validate and write the school's file atomically, holding the school's lock (riskkit.model.locks).
@@ -439,8 +451,9 @@ def save_school(assessment: SchoolAssessment, folder: Path, catalogue: Catalogue
         path = school_path(folder, school_id)
         if under_lock:
             under_lock(path)
+        previous = _previous_text(path)
         try:
-            write_atomic(path, checked.to_yaml(), new=not path.exists())
+            write_atomic(path, checked.to_yaml(previous), new=previous is None)
         except FileExistsError:
             raise FileConflict(path, "was created by someone else meanwhile; nothing was written") from None
     return path

@@ -22,7 +22,7 @@ from .errors import Problem, RiskkitError, UnknownIdError, ValidationError
 from .assessment import SchoolKind
 from .dsfa import ThresholdAnswer
 from .fields import IsoDate
-from .i18n import Lang, NonEmptyStr, Text, label
+from .i18n import LANGUAGES, Lang, NonEmptyStr, Text, label
 from .status import STEPS, DsfaStatus, Threshold, dsfa_status, threshold
 from .method import RISK_LEVELS, Matrix
 from .yamlio import pydantic_problems, read_yaml
@@ -227,6 +227,13 @@ RESULT_COLUMNS = [
     "residual_likelihood", "residual_severity", "residual_level",
     "overridden", "prior_consultation", "reason", "assessed_on", "next_review", "review_overdue",
 ]
+
+
+def district_language(path: str | Path) -> Lang:
+    """The language named in a district folder's district.yaml, read leniently (German when it cannot be read)."""
+    data = read_yaml(Path(path) / DISTRICT_FILE)[0]
+    lang = data.get("language") if isinstance(data, dict) else None
+    return lang if lang in LANGUAGES else "de"
 
 
 def load_district(path: str | Path, only: Iterable[str] | None = None) -> District:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import tempfile
@@ -145,8 +146,14 @@ def pydantic_problems(exc: PydanticValidationError, file: str) -> list[Problem]:
     for err in exc.errors(include_url=False):
         path = key_path(part for part in err["loc"] if part != "[key]")
         value = MISSING if err["type"] == "missing" else err.get("input")
-        problems.append(Problem(file, path, value, _message(err)))
+        ctx = tuple((key, _context(item)) for key, item in err.get("ctx", {}).items())
+        problems.append(Problem(file, path, value, _message(err), err["type"], ctx))
     return problems
+
+
+def _context(value: Any) -> str:
+    """A value of pydantic's error context as text (`expected` is already text; an `error` is an exception)."""
+    return value if isinstance(value, str) else str(value)
 
 
 def key_path(parts: Iterable[str | int]) -> str:
@@ -175,9 +182,129 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_representer(str, _Dumper.represent_str)
 
 
+WIDTH = 1_000_000  # one value, one line: long text is never folded, so a changed text is a one-line diff
+
+
 def dump_yaml(data: Any) -> str:
     """YAML text in a stable, readable form (key order kept, unicode as is) that reads back to the same data."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=WIDTH)
+
+
+def update_yaml(previous: str, data: dict, defaults: dict | None = None) -> str:
+    """YAML text for `data` that changes `previous` (a file's text) only where the data differ: changed values are
+    replaced in place, new keys added, removed keys deleted; comments, key order, quoting and flow style stay.
+    `defaults`: the same data with the default values `data` leaves out; a key the file writes with its default
+    value stays.
+
+    With ruamel.yaml's round-trip mode; whatever it cannot keep (no mapping, not parseable, or a result the strict
+    reader would read differently) is written anew in riskkit's stable style (`dump_yaml`).
+    """
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError as RuamelError
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    try:
+        tree = rt.load(previous)
+    except (RuamelError, ValueError):
+        return dump_yaml(data)
+    if not isinstance(tree, dict) or not isinstance(data, dict):
+        return dump_yaml(data)
+    offset = _sequence_offset(previous)
+    rt.indent(mapping=2, sequence=offset + 2, offset=offset)
+    _merge_mapping(tree, data, defaults or {})
+    rt.width = WIDTH
+    out = StringIO()
+    rt.dump(tree, out)
+    text = out.getvalue()
+    read, problems = parse_yaml(text, "")
+    return text if not problems and read == _plain(tree) else dump_yaml(data)
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's values as the strict reader reads them: plain dicts, lists, text (dates too), numbers."""
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    for kind in (bool, str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    return value
+
+
+def _sequence_offset(text: str) -> int:
+    """How far the file indents a block list's dashes under its key (0 or 2; riskkit writes 0)."""
+    previous = ""
+    for line in text.splitlines():
+        stripped = line.lstrip(" ")
+        if stripped.startswith("- ") and previous.rstrip().endswith(":"):
+            return max(0, min(2, (len(line) - len(stripped)) - (len(previous) - len(previous.lstrip(" ")))))
+        if stripped and not stripped.startswith("#"):
+            previous = line
+    return 0
+
+
+def _merge_mapping(old: dict, new: dict, defaults: dict) -> None:
+    for key in [k for k in old if k not in new]:
+        default = defaults.get(key) if isinstance(defaults, dict) else None
+        if _plain(old[key]) != default and old[key] not in (None, [], {}, ""):  # a default written out stays
+            del old[key]
+    for key, value in new.items():
+        if key in old:
+            old[key] = _merged(old[key], value, defaults.get(key) if isinstance(defaults, dict) else None)
+        else:
+            old[key] = _fresh(value)
+
+
+def _merged(old: Any, new: Any, defaults: Any = None) -> Any:
+    """`old` changed into `new`, keeping what is the same (and with it its comments and style)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        _merge_mapping(old, new, defaults if isinstance(defaults, dict) else {})
+        return old
+    if isinstance(old, list) and isinstance(new, list):
+        for i, value in enumerate(new[: len(old)]):
+            old[i] = _merged(old[i], value, defaults[i] if isinstance(defaults, list) and i < len(defaults) else None)
+        del old[len(new):]
+        old.extend(_fresh(value) for value in new[len(old):])
+        return old
+    if _same(old, new):
+        return old
+    return _fresh(new)
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, datetime.date):  # an unquoted date in the file: text to riskkit's reader
+        return isinstance(new, str) and old.isoformat() == new
+    kinds = (bool, str, float)
+    return all(isinstance(old, kind) == isinstance(new, kind) for kind in kinds) and old == new
+
+
+def _fresh(value: Any) -> Any:
+    """A new value as ruamel writes it: text the strict reader would read as something else is quoted."""
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
+
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    if isinstance(value, str):
+        if any(c in value for c in "\x85\u2028\u2029") or not value.isprintable():
+            return DoubleQuotedScalarString(value)
+        if _implicit_tag(value) or value != value.strip():
+            return SingleQuotedScalarString(value)
+    return value
+
+
+def _implicit_tag(text: str) -> str | None:
+    """The tag the strict reader gives `text` written plain (null, int, float, bool, ...); None for text."""
+    resolvers = StrictLoader.yaml_implicit_resolvers
+    candidates = resolvers.get("", []) if text == "" else resolvers.get(text[0], []) + resolvers.get(None, [])
+    return next((tag for tag, regexp in candidates if regexp.match(text)), None)
 
 
 def write_atomic(path: Path, data: str | bytes, *, new: bool = False) -> None:

@@ -29,6 +29,7 @@ from typing import Any
 
 from ..model.district import DISTRICT_FILE, SCHOOLS_DIR, District, read_district, school_files
 from ..model.errors import MISSING, Problem, RiskkitError, ValidationError
+from ..model.i18n import label
 from ..model.yamlio import write_atomic
 from ..notebooks import DISTRICT_OVERVIEW, notebook_path
 from .browser import DEFAULT_TIMEOUT as BROWSER_TIMEOUT
@@ -367,7 +368,7 @@ def _plan_district(
     run = _Run(district, out, lang, manifest, prefix)
     invalid: dict[str, str] = {}
     for problem in problems:
-        name, message = Path(problem.file).stem, str(problem)
+        name, message = Path(problem.file).stem, problem.text(lang or district.config.language)
         invalid[name] = f"{invalid[name]}; {message}" if name in invalid else message
     for name, message in invalid.items():
         result.status[prefix + name], result.errors[prefix + name] = "failed", message
@@ -391,8 +392,15 @@ def _plan_district(
             todo.append((run, job, inputs))
     _write_manifest(out, manifest)
     skipped = sum(r["status"] == "skipped" for r in manifest["reports"].values())
-    log(f"{district.id}: {len(todo)} to render, {skipped} up to date, {len(invalid)} invalid")
+    log(label("cli.batch.plan", lang or district.config.language).format(
+        district=district.id, todo=len(todo), skipped=skipped, invalid=len(invalid)))
     return run, todo
+
+
+def seconds_text(seconds: float, lang: str) -> str:
+    """Seconds with one decimal, a decimal comma in German."""
+    text = f"{seconds:.1f}"
+    return text.replace(".", ",") if lang == "de" else text
 
 
 def _render_all(
@@ -436,12 +444,14 @@ def _render_all(
                     every[kind].unlink(missing_ok=True)
                 failed_notebook_path(run.out, job.name).unlink(missing_ok=True)
                 entry.update(status="rendered", duration_s=round(seconds, 3))
-                line = f"[{done}/{len(todo)}] {key}: rendered in {seconds:.1f} s"
+                line = label("cli.batch.rendered", run.lang).format(done=done, todo=len(todo), name=key,
+                                                                    seconds=seconds_text(seconds, run.lang))
             except Exception as exc:  # a failing report never stops the others
-                entry["error"] = str(exc) or type(exc).__name__
+                entry["error"] = (exc.text(run.lang) if isinstance(exc, RiskkitError) else str(exc)) or type(exc).__name__
                 result.errors[key] = entry["error"]
                 _discard_documents(run.out, job.name)  # the old documents no longer match the inputs
-                line = f"[{done}/{len(todo)}] {key}: FAILED: {entry['error']}"
+                line = label("cli.batch.job_failed", run.lang).format(done=done, todo=len(todo), name=key,
+                                                                      error=entry["error"])
                 notebook = getattr(exc, "notebook", None)
                 if notebook:
                     path = failed_notebook_path(run.out, job.name)

@@ -150,14 +150,14 @@ def outlier_list(spread: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["school_id", "risk_id", "likelihood", "median", "distance"])
 
 
-def assessment_gaps(district: District, problems: Sequence[Problem], today: date) -> pd.DataFrame:
+def assessment_gaps(district: District, problems: Sequence[Problem], today: date, lang: Lang = "de") -> pd.DataFrame:
     """Assessments that cannot be used (invalid files), are incomplete (open risks) or overdue for review.
 
     Not-applicable risks are not gaps."""
     import pandas as pd
 
     rows = [
-        {"school": Path(p.file).stem, "gap": "invalid", "detail": str(replace(p, file=_relative(p.file, district.path)))}
+        {"school": Path(p.file).stem, "gap": "invalid", "detail": replace(p, file=_relative(p.file, district.path)).text(lang)}
         for p in problems
     ]
     for school_id in district.schools:
@@ -598,7 +598,7 @@ class Overview:
 
     def gaps(self) -> Block:
         """Invalid files, risks not assessed, overdue reviews, ranked."""
-        return self._block("gaps", ranked_gaps(assessment_gaps(self.district, self.problems, self.today)))
+        return self._block("gaps", ranked_gaps(assessment_gaps(self.district, self.problems, self.today, self.lang)))
 
     def what_if_section(self) -> Block:
         """Per catalogue measure: schools left with a high residual risk if every school put it in place."""
