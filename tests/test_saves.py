@@ -126,7 +126,7 @@ def test_a_new_school_file_that_appears_before_the_write_is_not_overwritten(dist
 
 def changed_export(district, folder: Path) -> Path:
     """The district's export with one likelihood of SCHOOL changed: importing it updates that school."""
-    rows = list(csv.DictReader(io.StringIO(export_bytes(district, "csv", TODAY).decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(export_bytes(district, "csv", TODAY, lang="en").decode("utf-8-sig"))))
     row = next(r for r in rows if (r["school_id"], r["risk_id"]) == (SCHOOL, RISK))
     row["likelihood"] = "4" if row["likelihood"] != "4" else "3"
     path = folder / "changed.csv"
