@@ -62,7 +62,8 @@ def test_sample_district_every_file_present(sample_run):
     district, out, result, lines = sample_run
     assert result.ok and result.errors == {}
     assert result.status == {name: "rendered" for name in ["overview", *district.schools]}
-    expected = {"index.html", "manifest.json", "overview.ipynb", "overview.html", "overview.pdf"}
+    expected = {"index.html", "manifest.json", "overview.ipynb", "overview.html", "overview.pdf",
+                "overview-results.csv", "overview-schools.csv"}  # the overview's full tables beside it
     expected |= {f"schools/{s}.{kind}" for s in district.schools for kind in ("ipynb", "html", "pdf")}
     assert _files(out) == expected  # and no temp file left behind
     assert lines[0] == "sample-district: 13 to render, 0 up to date, 0 invalid"
