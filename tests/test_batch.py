@@ -169,6 +169,7 @@ def test_broken_school_file_fails_alone(tmp_path):
     assert f"FAILED broken-school: {message}" in run.output
     assert f"{out}: 3 rendered, 0 up to date, 1 failed in" in run.output
     assert _files(out) == {"index.html", "manifest.json", "overview.ipynb", "overview.html",
+                           "overview-results.csv", "overview-schools.csv",
                            *(f"schools/{s}.{k}" for s in SMALL for k in ("ipynb", "html"))}
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["reports"]["broken-school"]["status"] == "failed"
