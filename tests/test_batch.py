@@ -62,7 +62,8 @@ def test_sample_district_every_file_present(sample_run):
     district, out, result, lines = sample_run
     assert result.ok and result.errors == {}
     assert result.status == {name: "rendered" for name in ["overview", *district.schools]}
-    expected = {"index.html", "manifest.json", "overview.ipynb", "overview.html", "overview.pdf"}
+    expected = {"index.html", "manifest.json", "overview.ipynb", "overview.html", "overview.pdf",
+                "overview-results.csv", "overview-schools.csv"}  # the overview's full tables beside it
     expected |= {f"schools/{s}.{kind}" for s in district.schools for kind in ("ipynb", "html", "pdf")}
     assert _files(out) == expected  # and no temp file left behind
     assert lines[0] == "sample-district: 13 to render, 0 up to date, 0 invalid"
@@ -169,6 +170,7 @@ def test_broken_school_file_fails_alone(tmp_path):
     assert f"FEHLGESCHLAGEN broken-school: {message}" in run.output
     assert f"{out}: 3 erstellt, 0 aktuell, 1 fehlgeschlagen in" in run.output
     assert _files(out) == {"index.html", "manifest.json", "overview.ipynb", "overview.html",
+                           "overview-results.csv", "overview-schools.csv",
                            *(f"schools/{s}.{k}" for s in SMALL for k in ("ipynb", "html"))}
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["reports"]["broken-school"]["status"] == "failed"
