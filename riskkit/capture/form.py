@@ -172,8 +172,7 @@ class CaptureForm:
     def _render(self) -> None:
         """(Re)build every widget from the session (on load and language switch); the open panel stays open."""
         panel = self.accordion.selected_index if self.started and hasattr(self, "accordion") else None
-        for child in self.widget.children:
-            close(child, keep=self.figure)
+        old = self.widget.children
         self.fields = Fields(self.lang, self._edited)
         self._status_lines: dict[str, w.HTML] = {}
         self._cards: dict[str, w.Widget] = {}
@@ -217,6 +216,8 @@ class CaptureForm:
         else:
             children.append(html("strong_paragraph", self.t("form.start_hint")))
         self.widget.children = children
+        for child in old:  # closed only once nothing shown refers to them any more
+            close(child, keep=self.figure)
         if self.started:
             self._refresh()
 
