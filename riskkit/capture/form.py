@@ -172,11 +172,11 @@ class CaptureForm:
     def _render(self) -> None:
         """(Re)build every widget from the session (on load and language switch); the open panel stays open."""
         panel = self.accordion.selected_index if self.started and hasattr(self, "accordion") else None
-        for child in self.widget.children:
-            close(child, keep=self.figure)
+        old = self.widget.children
         self.fields = Fields(self.lang, self._edited)
         self._status_lines: dict[str, w.HTML] = {}
         self._cards: dict[str, w.Widget] = {}
+        self._lines: dict[str, Markup] = {}  # each risk's status line as last rendered
         self._shown: list[tuple] | None = None  # the levels the matrix and summary show
         s = self.session
         problems = self._problem_list(self.t("form.file_invalid"), [p.text(self.lang) for p in s.problems]) if s.problems else ""
@@ -217,6 +217,8 @@ class CaptureForm:
         else:
             children.append(html("strong_paragraph", self.t("form.start_hint")))
         self.widget.children = children
+        for child in old:  # closed only once nothing shown refers to them any more
+            close(child, keep=self.figure)
         if self.started:
             self._refresh()
 
@@ -297,32 +299,32 @@ class CaptureForm:
     def _refresh(self, risk_id: str | None = None) -> None:
         """Bring the risk's status line, the matrix, the summary, the decision rows, the DSFA status and the unsaved
         marker up to date; a risk whose modules are all switched off leaves the form (not applicable)."""
-        results, status = self.session.evaluate()
+        school, results, status = self.session.evaluate()
         m, lang = self.session.district.matrix, self.lang
         shown = [(r.risk.id, r.applicable, r.likelihood, r.severity, r.residual_likelihood, r.residual_severity)
                  for r in results]
         moved = shown != self._shown  # typing a reason changes no level: leave the matrix and summary alone
         if moved:
-            self._shown = shown
             self.figure.move(results, m, lang)  # first, so the browser's slowest step (the redraw) starts first
-        lines = {}
-        for r in results:
-            if moved or risk_id == r.risk.id:
-                line = lines[r.risk.id] = status_line(r, m, lang, self._raised(r))
-                if risk_id in (None, r.risk.id) and self._status_lines[r.risk.id].value != line:
-                    self._status_lines[r.risk.id].value = line
+        changed = {now[0] for i, now in enumerate(shown) if self._shown is None or self._shown[i] != now}
+        self._shown = shown
+        for r in results:  # a risk's line is rendered again only when it moved or was edited
+            if r.risk.id in changed or r.risk.id == risk_id:
+                self._lines[r.risk.id] = line = status_line(r, m, lang, self._raised(r))
+                self._set(self._status_lines[r.risk.id], line)
         if moved:
             for r in results:
                 show(self._cards[r.risk.id], r.applicable)
-            self.decision.update(results, lines)
+            self.decision.update(results, self._lines)
             self.summary.value = summary_html(results, self.numbers, m, lang)
             titles = tuple(self._module_title(module.title[lang], [r for r in results if r.risk.modules[0] == module.id])
                            for module in self._modules)
             if titles != self.accordion.titles:  # one message for all titles, and only when they change
                 self.accordion.titles = titles
-        school = self.session.draft.assessment(self.session.catalogue)
-        self._set(self.threshold_line, threshold_text(
-            threshold(self.session.catalogue, self.session.district.config, school).required, self.fields))
+        if risk_id is None:  # a risk's own fields do not change the threshold analysis
+            config = self.session.district.config
+            self._set(self.threshold_line, threshold_text(threshold(self.session.catalogue, config, school).required,
+                                                          self.fields))
         self._set(self.dsfa_line, fragment("dsfa_status", self.t("form.dsfa_status"), status.text(lang),
                                            self.t("form.dsfa_blockers"), [b.text(lang) for b in status.blockers]))
         dirty = self.session.dirty

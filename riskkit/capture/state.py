@@ -270,11 +270,11 @@ class CaptureSession:
     def results(self) -> list[RiskResult]:
         return self.draft.results(self.catalogue, self.district.matrix)
 
-    def evaluate(self) -> tuple[list[RiskResult], DsfaStatus]:
-        """The live results and where the DSFA stands, as the draft is now."""
+    def evaluate(self) -> tuple[SchoolAssessment, list[RiskResult], DsfaStatus]:
+        """The draft as an (unchecked) assessment, its live results and where the DSFA stands."""
         school = self.draft.assessment(self.catalogue)
         results = self.draft.results(self.catalogue, self.district.matrix, school)
-        return results, dsfa_status(self.catalogue, self.district.config, school, results)
+        return school, results, dsfa_status(self.catalogue, self.district.config, school, results)
 
     def check(self) -> list[FieldProblem]:
         taken = {*self.district.schools, *(p.stem for p in self.district.schools_dir.glob("*.y*ml"))}

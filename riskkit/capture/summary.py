@@ -43,10 +43,14 @@ def legend_html(lang: Lang) -> Markup:
 def summary_html(results: Sequence[RiskResult], numbers: dict[str, str], matrix: Matrix, lang: Lang) -> Markup:
     """Risks counted per level (inherent and residual), the Art. 36 conclusion, and every risk's two levels."""
 
+    cells: dict[tuple[str | None, bool], Markup] = {}  # five kinds of cell: render each once
+
     def cell(level: str | None, applicable: bool = True) -> Markup:
-        name = matrix.risk_level_name(level, lang) if level else ""
-        return macro(TEMPLATE, "level_cell", level, name, LEVEL_FILL.get(level), LEVEL_TEXT.get(level), applicable,
-                     lang)
+        if (level, applicable) not in cells:
+            name = matrix.risk_level_name(level, lang) if level else ""
+            cells[level, applicable] = macro(TEMPLATE, "level_cell", level, name, LEVEL_FILL.get(level),
+                                             LEVEL_TEXT.get(level), applicable, lang)
+        return cells[level, applicable]
 
     counts = [(cell(level), sum(r.inherent_level == level for r in results),
                sum(r.residual_level == level for r in results)) for level in reversed(RISK_LEVELS)]
