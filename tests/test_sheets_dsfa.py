@@ -96,7 +96,7 @@ def test_a_flat_row_for_a_risk_that_does_not_apply_is_refused(district_dir, tmp_
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     out.write_text(buffer.getvalue(), encoding="utf-8")
     before = files_of(district_dir)
-    result = run_cli("import", out, district_dir)
+    result = run_cli("import", out, district_dir, "--lang", "en")
     assert result.exit_code == 2
     assert (f"{out}: row {number}, column risk_id: risk {NA_RISK} is not applicable at this school: its modules"
             f" (add-ons) are not in use; leave its row empty or switch a module on (got '{NA_RISK}')") in result.output
@@ -118,7 +118,7 @@ def test_the_questionnaire_of_a_school_asks_only_its_risks(district_dir, tmp_pat
     row = book["Geplante Maßnahmen"].max_row
     book.save(path)
     before = files_of(district_dir)
-    result = run_cli("import", path, district_dir)
+    result = run_cli("import", path, district_dir, "--lang", "en")
     assert f"Geplante Maßnahmen!row {row}, column Risiko: risk {NA_RISK} is not applicable at this school" in result.output
     assert files_of(district_dir) == before
 
@@ -165,7 +165,7 @@ def test_the_platform_sheet_switches_modules_and_their_risks(blank, district_dir
     risks[f"G{row}"], risks[f"H{row}"] = "überschaubar", "Das Modul ist aus."
     path = tmp_path / "gs-neu.xlsx"
     book.save(path)
-    problems = run_cli("import", path, district_dir).output
+    problems = run_cli("import", path, district_dir, "--lang", "en").output
     assert (f"Ihre Plattform!row {rows[titles['mail']]}, column Rechtsgrundlage: not an allowed value; allowed:"
             in problems) and "(got 'Vertrag')" in problems
     assert f"Risiken!row {row}, column Risiko-ID: risk {switched_off.id} is not applicable at this school" in problems
@@ -174,7 +174,7 @@ def test_the_platform_sheet_switches_modules_and_their_risks(blank, district_dir
     sheet[f"C{rows[titles['mail']]}"] = "Wahrnehmung einer Aufgabe im öffentlichen Interesse (Schulgesetz des Landes)"
     risks[f"G{row}"], risks[f"H{row}"] = None, None
     book.save(path)
-    result = run_cli("import", path, district_dir)
+    result = run_cli("import", path, district_dir, "--lang", "en")
     assert result.exit_code == 0, result.output
     school = riskkit.load_district(district_dir).school("gs-neu")
     assert (school.platform.hosting, school.platform.operation, school.platform.pupils) == ("cloud", "running", 210)
@@ -193,12 +193,12 @@ def test_a_partial_measure_needs_its_scope(blank, district_dir, tmp_path):
     risks[col["Zwei-Faktor-Authentifizierung"] + "3"] = "teilweise"
     path = tmp_path / "gs-neu.xlsx"
     book.save(path)
-    result = run_cli("import", path, district_dir)
+    result = run_cli("import", path, district_dir, "--lang", "en")
     assert ("Risiken!row 3, column Zwei-Faktor-Authentifizierung: say for which part the measure is in place, e.g."
             " 'teilweise: nur Lehrkräfte' (got 'teilweise')") in result.output
     risks[col["Zwei-Faktor-Authentifizierung"] + "3"] = "Teilweise:  nur Lehrkräfte"
     book.save(path)
-    assert run_cli("import", path, district_dir).exit_code == 0
+    assert run_cli("import", path, district_dir, "--lang", "en").exit_code == 0
     entry = riskkit.load_district(district_dir).school("gs-neu").risks["identity-theft"]
     assert entry.in_place() == [("two-factor-auth", "nur Lehrkräfte")]
 
@@ -215,11 +215,11 @@ def test_the_vendors_suggestion_counts_only_when_the_school_confirms_it(blank, d
     assert questions[f"G{row}"].fill.fgColor.rgb.endswith("FFF2CC")
     path = tmp_path / "gs-neu.xlsx"
     book.save(path)
-    assert run_cli("import", path, district_dir).exit_code == 0
+    assert run_cli("import", path, district_dir, "--lang", "en").exit_code == 0
     assert riskkit.load_district(district_dir).school("gs-neu").dsfa.answers == {}  # not confirmed: no answer
     questions[f"F{row}"] = "erfüllt"
     book.save(path)
-    result = run_cli("import", path, district_dir)
+    result = run_cli("import", path, district_dir, "--lang", "en")
     assert result.exit_code == 0, result.output
     answers = riskkit.load_district(district_dir).school("gs-neu").dsfa.answers
     assert list(answers) == [with_default[0].id]
@@ -237,7 +237,7 @@ def test_a_returned_questionnaire_keeps_the_dpos_advice(district_dir, tmp_path):
     book["Entscheidung"]["B4"] = "freigegeben"
     book.save(path)
     advice = riskkit.load_district(district_dir).school(school).dsfa.advice
-    result = run_cli("import", path, district_dir)
+    result = run_cli("import", path, district_dir, "--lang", "en")
     assert result.exit_code == 0, result.output
     decided = riskkit.load_district(district_dir).school(school)
     assert (decided.dsfa.decision.outcome, decided.dsfa.decision.on) == ("released", date(2026, 11, 20))

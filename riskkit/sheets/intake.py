@@ -534,7 +534,7 @@ def _flat_schools(table: Table, district: District) -> tuple[list[RawSchool], li
     keys = [names.get(_fold(h)) if h else None for h in table.header]
     others = [f.column for f in school_fields(district.catalogue, district.config) if f.column not in SCHOOL_COLUMNS]
     hint = (f"{', '.join([*SCHOOL_COLUMNS, *RISK_COLUMNS, *others])}, partial_N_measure/scope,"
-            f" planned_N_measure/owner/due/note (N = 1, 2, ...), or their German headers"
+            f" planned_N_measure/owner/due/note (N = 1, 2, ...); German headers too"
             f"; derived, ignored: {', '.join(derived_columns())}")
     problems = _structure_problems(table, keys, REQUIRED_COLUMNS, hint, lambda k: k)
     if not table.rows and not problems:
