@@ -176,7 +176,7 @@ def edit_and_save(page: Page, district_dir: Path, shots: Path, name: str) -> Non
     wait_for_marker(page, INHERENT, "R2", (2, 3))
     wait_for_marker(page, RESIDUAL, "R2", (1, 3))
 
-    page.get_by_text("Benutzerkonten (3 Risiken, 0 offen)").click()
+    page.get_by_text("Benutzerkonten (7 Risiken, 0 offen)").click()
     page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(r"^4 groß")).check()
     wait_for_marker(page, INHERENT, "R2", (4, 3))
     wait_for_marker(page, RESIDUAL, "R2", (2, 3))
