@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -217,6 +218,7 @@ def assessments(draw) -> SchoolAssessment:
 @given(assessment=assessments())
 def test_any_school_file_round_trips_through_export_and_import(tmp_path, fmt, lang, assessment):
     sample = SAMPLE_DISTRICT
+    tmp_path = Path(tempfile.mkdtemp(dir=tmp_path))  # hypothesis shares tmp_path between examples: a folder of its own
     schools = tmp_path / "schools"
     path = riskkit.save_school(assessment, schools, sample.catalogue)
     from_yaml, problems = read_school(path, sample.catalogue)

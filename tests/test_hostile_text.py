@@ -197,11 +197,11 @@ def test_capture_form_shows_html_escaped_and_keeps_typed_values(district_dir):
 
 def test_export_keeps_text_and_neutralises_formulas(district_dir, tmp_path):
     district = load_district(district_dir)
-    rows = list(csv.DictReader(io.StringIO(export_bytes(district, "csv", TODAY).decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(export_bytes(district, "csv", TODAY, lang="en").decode("utf-8-sig"))))
     assert {r["school_name"] for r in rows} == {PAYLOAD}
     assert {r["assessed_by"] for r in rows} == {"'" + FORMULA}
     assert {r["reason"] for r in rows if r["reason"]} == {LONG}
-    data = export_bytes(district, "xlsx", TODAY)
+    data = export_bytes(district, "xlsx", TODAY, lang="en")
     assert "<f>" not in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
     (tmp_path / "x.xlsx").write_bytes(data)
     sheet = load_workbook(tmp_path / "x.xlsx").worksheets[0]

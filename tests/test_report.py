@@ -227,7 +227,7 @@ def test_notebook_figure_is_a_plain_plotly_output_with_its_text_alternative(repo
     kinds = [sorted(o.get("data", {})) for o in cell.outputs]
     assert kinds == [["text/html", "text/plain"], ["application/vnd.plotly.v1+json", "text/plain"], ["text/html", "text/plain"]]
     figure = cell.outputs[1]
-    assert figure["data"]["text/plain"].startswith("Risikomatrix. Risikomatrix mit 10 bewerteten Risiken.")
+    assert figure["data"]["text/plain"].startswith("Risikomatrix. Risikomatrix mit 15 bewerteten Risiken.")  # 22 risks, 7 not assessed
     assert figure["data"]["application/vnd.plotly.v1+json"]["config"]["showSendToCloud"] is False
     assert figure["metadata"]["riskkit"]["figure"]["id"] == "matrix"
     assert "<svg" not in nbformat.writes(nb)

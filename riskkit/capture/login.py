@@ -8,21 +8,18 @@ import os
 from jupyter_server.auth.identity import IdentityProvider
 from tornado.web import RequestHandler
 
-from ..figures.markup import esc
+from ..figures.markup import render
 from ..model.district import district_language
 from ..model.i18n import label
 from .app import DISTRICT_ENV
+
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-STYLE = ("body{font:1.1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a;"
-         "background:#fff}h1{font-size:1.5rem}")
 
 
 def token_page(lang: str) -> str:
     """The page: its language, title, one heading and what to do."""
-    title, text = esc(label("capture.login.title", lang)), esc(label("capture.login.text", lang))
-    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style></head>'
-            f"<body><main><h1>{title}</h1><p>{text}</p></main></body></html>")
+    return str(render("token.html.j2", lang=lang, title=label("capture.login.title", lang),
+                      text=label("capture.login.text", lang)))
 
 
 class TokenPageHandler(RequestHandler):

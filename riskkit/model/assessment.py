@@ -434,6 +434,18 @@ def _previous_text(path: Path) -> str | None:
         return ""
 
 
+def _in_catalogue_order(data: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
+    """Risks, and the decision's per-risk entries, in the catalogue's order: a school file reads like the catalogue."""
+    position = {risk_id: i for i, risk_id in enumerate(catalogue.risks_by_id)}
+
+    def ordered(entries: dict[str, Any]) -> dict[str, Any]:
+        return dict(sorted(entries.items(), key=lambda item: position.get(item[0], len(position))))
+
+    decision = data["dsfa"]["decision"]
+    decision.update(residual=ordered(decision["residual"]), accepted=ordered(decision["accepted"]))
+    return {**data, "risks": ordered(data["risks"])}
+
+
 def save_school(assessment: SchoolAssessment, folder: Path, catalogue: Catalogue,
                 under_lock: Callable[[Path], None] | None = None) -> Path:
     """Validate and write the school's file atomically, holding the school's lock (riskkit.model.locks).
@@ -443,7 +455,7 @@ def save_school(assessment: SchoolAssessment, folder: Path, catalogue: Catalogue
     keeps its extension (.yaml or .yml); a failed save leaves the old file intact.
     """
     school_id = assessment.school.id
-    checked = SchoolAssessment.model_validate(assessment.model_dump())
+    checked = SchoolAssessment.model_validate(_in_catalogue_order(assessment.model_dump(), catalogue))
     problems = reference_problems(checked.model_dump(), catalogue, str(Path(folder) / f"{school_id}.yaml"))
     if problems:
         raise ValidationError(problems)
