@@ -66,8 +66,8 @@ def test_sample_district_every_file_present(sample_run):
                 "overview-results.csv", "overview-schools.csv"}  # the overview's full tables beside it
     expected |= {f"schools/{s}.{kind}" for s in district.schools for kind in ("ipynb", "html", "pdf")}
     assert _files(out) == expected  # and no temp file left behind
-    assert lines[0] == "sample-district: 13 to render, 0 up to date, 0 invalid"
-    assert len([line for line in lines if re.fullmatch(r"\[\d+/13\] [a-z-]+: rendered in \d+\.\d s", line)]) == 13
+    assert lines[0] == "sample-district: 13 zu erstellen, 0 aktuell, 0 ungültig"  # the district's language
+    assert len([line for line in lines if re.fullmatch(r"\[\d+/13\] [a-z-]+: erstellt in \d+,\d s", line)]) == 13
 
 
 def test_sample_district_notebooks_are_valid(sample_run):
@@ -147,6 +147,7 @@ def test_rerun_renders_nothing_then_only_the_changed_school(sample_run, tmp_path
                                                                            "gs-kleeblatt": "rendered"}
     changed = {k for k, v in _mtimes(out).items() if before.get(k) != v}
     assert changed == {"manifest.json", "index.html", "overview.ipynb", "overview.html",
+                       "overview-results.csv",  # it holds the reason that changed; overview-schools.csv does not
                        "schools/gs-kleeblatt.ipynb", "schools/gs-kleeblatt.html"}
     assert "Winzige Dorfschule" in (out / "schools" / "gs-kleeblatt.html").read_text(encoding="utf-8")
     assert not (out / "schools" / "gs-kleeblatt.pdf").exists()  # the old PDF would contradict the new HTML
@@ -326,8 +327,8 @@ def test_a_second_batch_on_the_same_folder_is_refused(tmp_path):
     with batch._lock(out):  # a running batch holds the lock
         run = CliRunner().invoke(main, ["batch", str(district_dir), "--out", str(out), "--formats", "html"])
     assert run.exit_code == 1
-    assert run.output == (f"error: another riskkit batch is writing to {out}; wait until it has finished or choose "
-                          "another --out\n")
+    assert run.output == (f"Fehler: ein anderer riskkit-Lauf schreibt gerade nach {out}; warten Sie, bis er fertig "
+                          "ist, oder wählen Sie ein anderes --out\n")
     assert temp.exists() and not (out / "manifest.json").exists()
 
 
@@ -345,8 +346,9 @@ def test_failed_school_keeps_its_notebook_up_to_the_failing_cell(tmp_path, monke
     with ThreadPoolExecutor(1) as pool:
         result = run_batch(district_dir, out=out, formats=["html"], executor=pool, today=TODAY, log=lambda line: None)
     assert result.status == {"overview": "rendered", "gs-kleeblatt": "rendered", "obs-wiesental": "failed"}
-    assert result.errors["obs-wiesental"] == ('obs-wiesental: cell 9 `assert school_id != "obs-wiesental", "no report '
-                                              'for this school"` failed: AssertionError: no report for this school')
+    assert result.errors["obs-wiesental"] == ('obs-wiesental: Zelle 9 `assert school_id != "obs-wiesental", "no '
+                                              'report for this school"` fehlgeschlagen: AssertionError: no report for '
+                                              'this school')  # in the district's language
     failed = out / "schools" / "obs-wiesental.failed.ipynb"
     assert result.failed_notebooks == {"obs-wiesental": failed}
     nb = nbformat.read(failed, as_version=4)
@@ -425,8 +427,8 @@ def test_state_folder_renders_every_district_and_a_state_index(tmp_path):
     assert result.status == {"kreis-a/overview": "rendered", "kreis-a/gs-kleeblatt": "rendered",
                              "kreis-b/overview": "rendered", "kreis-b/obs-wiesental": "rendered", "kreis-c": "failed"}
     assert result.errors["kreis-c"].startswith(f"{broken / 'district.yaml'}: line 2")
-    assert lines[:2] == ["kreis-a: 2 to render, 0 up to date, 0 invalid", "kreis-b: 2 to render, 0 up to date, 0 invalid"]
-    assert len([line for line in lines if re.fullmatch(r"\[\d/4\] kreis-[ab]/[a-z-]+: rendered in \d+\.\d s", line)]) == 4
+    assert lines[:2] == ["kreis-a: 2 zu erstellen, 0 aktuell, 0 ungültig", "kreis-b: 2 zu erstellen, 0 aktuell, 0 ungültig"]
+    assert len([line for line in lines if re.fullmatch(r"\[\d/4\] kreis-[ab]/[a-z-]+: erstellt in \d+,\d s", line)]) == 4
     for district, school in (("kreis-a", "gs-kleeblatt"), ("kreis-b", "obs-wiesental")):
         assert {"index.html", "manifest.json", "overview.html", f"schools/{school}.html"} <= _files(out / district)
     index = (out / "index.html").read_text(encoding="utf-8")
@@ -439,4 +441,4 @@ def test_state_folder_renders_every_district_and_a_state_index(tmp_path):
     run = CliRunner().invoke(main, ["batch", str(state), "--out", str(out), "--formats", "html",
                                     "--today", TODAY.isoformat()])
     assert run.exit_code == 1  # kreis-c is still unreadable
-    assert f"{out}: 0 rendered, 4 up to date, 1 failed in" in run.output
+    assert f"{out}: 0 erstellt, 4 aktuell, 1 fehlgeschlagen in" in run.output

@@ -255,13 +255,14 @@ def what_if(district: District) -> pd.DataFrame:
 def write_tables(district: District, folder: str | Path, today: date | None = None,
                  summary: pd.DataFrame | None = None, results: pd.DataFrame | None = None) -> dict[str, Path]:
     """The overview's full tables as CSV beside it (UTF-8 with BOM, comma, formula-like text neutralised), written
-    atomically: one row per school and risk (`District.results()`), one row per school (`District.summary()`)."""
+    atomically and only when changed: one row per school and risk (`District.results()`), one row per school (`District.summary()`)."""
     results = district.results(today) if results is None else results
     summary = district.summary(today) if summary is None else summary
     written = {}
     for name, frame in (("results", results), ("schools", summary.reset_index())):
-        path = Path(folder) / TABLES[name]
-        write_atomic(path, _csv_text(frame))
+        path, text = Path(folder) / TABLES[name], _csv_text(frame)
+        if not (path.is_file() and path.read_bytes() == text.encode("utf-8")):  # an unchanged table keeps its date
+            write_atomic(path, text)
         written[name] = path
     return written
 
