@@ -24,6 +24,7 @@ from ..reports.transport import IPC
 
 TEMPLATE = "riskkit-capture"
 IDENTITY = "riskkit.capture.login.TokenOnlyIdentityProvider"  # no login form: a short page without the token
+KERNEL_MANAGER = "riskkit.capture.kernels.UnboundedIOPubKernelManager"  # no widget message dropped
 DEFAULT_PORT = 8866
 DEFAULT_IDLE_SECONDS = 600
 DISTRICT_ENV = "RISKKIT_DISTRICT"  # read by notebooks/capture.ipynb
@@ -52,6 +53,7 @@ def voila_command(notebook: Path, port: int, idle_seconds: int, private: Path) -
         f"--NotebookNotary.db_file={private / NOTARY_DB}",
         f"--NotebookNotary.secret_file={private / NOTARY_SECRET}",
         *(["--KernelManager.transport=ipc"] if IPC else []),
+        f"--VoilaConfiguration.multi_kernel_manager_class={KERNEL_MANAGER}",
         f"--VoilaConfiguration.template={TEMPLATE}",
         "--VoilaConfiguration.show_tracebacks=False",
         # A closed tab leaves its kernel behind; cull it once it has been idle and disconnected this long.

@@ -1,0 +1,21 @@
+"""The kernel manager of `riskkit capture`: no kernel message is ever dropped on its way to the browser.
+
+Opening a school sends a burst of a few thousand widget messages. ZeroMQ keeps at most 1,000 messages queued per
+socket and silently drops the rest while the server is busy; over IPC (which the app uses, see reports.transport)
+there is no operating-system buffer behind that queue, and a dropped `comm_open` leaves the page with "widget model
+not found" and a form that never appears. The server's IOPub sockets therefore queue without a limit (ZMQ_RCVHWM 0):
+the burst waits in the server's memory, a few megabytes, until the browser has taken it.
+"""
+
+from __future__ import annotations
+
+import zmq
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+
+class UnboundedIOPubKernelManager(AsyncMappingKernelManager):
+    """Voilà's default kernel manager, whose sockets to the kernels queue every message they receive."""
+
+    def __init__(self, **kwargs: object):
+        super().__init__(**kwargs)
+        self.context.setsockopt(zmq.RCVHWM, 0)  # the default of every socket made from it later, IOPub included
