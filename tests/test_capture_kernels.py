@@ -30,8 +30,10 @@ def comm_opens_received(manager_class: type[AsyncMappingKernelManager], tmp_path
             await client.wait_for_ready(timeout=60)
             iopub = kernel.connect_iopub().socket  # as the server connects a browser's websocket
             await asyncio.sleep(1)
-            await client.execute_interactive(f"import ipywidgets as w; xs = [w.HTML('x') for _ in range({WIDGETS})]",
-                                             timeout=120, output_hook=lambda msg: None)
+            request = client.execute(f"import ipywidgets as w; xs = [w.HTML('x') for _ in range({WIDGETS})]")
+            while (reply := await client.get_shell_msg(timeout=300))["parent_header"].get("msg_id") != request:
+                pass  # the shell channel drops nothing: its reply says the kernel has sent every message
+            assert reply["content"]["status"] == "ok"
             time.sleep(5)  # the server is busy elsewhere
             opened = 0
             while iopub.poll(3000):

@@ -594,3 +594,11 @@ def widgets(widget):
 def position_rounded(form: CaptureForm, name: str, number: str) -> tuple[int, int]:
     x, y = position(form, name, number)
     return round(x), round(y)
+
+
+def test_panel_titles_count_in_german_singular_and_plural(form):
+    form.open("gs-kleeblatt")
+    titles = form.accordion.titles
+    assert "E-Mail (1 Risiko, 0 offen)" in titles and "Erweiterungen von Drittanbietern (1 Risiko, 1 offen)" in titles
+    assert "Benutzerkonten (7 Risiken, 0 offen)" in titles
+    assert not [t for t in titles if "(1 Risiken" in t]

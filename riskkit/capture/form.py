@@ -16,7 +16,7 @@ from ..figures.markup import risk_numbers
 from ..model.assessment import SCHOOL_KINDS, RiskResult
 from ..model.district import read_district
 from ..model.errors import RiskkitError, ValidationError
-from ..model.i18n import LANGUAGES, Lang, label
+from ..model.i18n import LANGUAGES, Lang, counted_key, label
 from ..model.status import threshold
 from .dialog import Question
 from .dsfasteps import DecisionStep, advice_step, questions_step, threshold_step, threshold_text, views_step
@@ -348,9 +348,8 @@ class CaptureForm:
     def _module_title(self, module: str, mine: list[RiskResult]) -> str:
         applicable = [r for r in mine if r.applicable]
         na, still_open = len(mine) - len(applicable), sum(r.open for r in mine)
-        if na:
-            return self.t("form.module_title_na", module=module, count=len(applicable), open=still_open, na=na)
-        return self.t("form.module_title", module=module, count=len(mine), open=still_open)
+        key, count = ("form.module_title_na", len(applicable)) if na else ("form.module_title", len(mine))
+        return self.t(counted_key(key, count), module=module, count=count, open=still_open, na=na)
 
     # ---- messages and questions ----
 

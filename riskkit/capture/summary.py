@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from markupsafe import Markup
 
 from ..model.assessment import RiskResult
-from ..model.i18n import Lang, label
+from ..model.i18n import Lang, counted_label, label
 from ..model.method import RISK_LEVELS, Matrix
 from ..figures.plots import INK, LEVEL_FILL, LEVEL_TEXT, RESIDUAL_FILL
 from ..figures.markup import macro
@@ -59,7 +59,7 @@ def summary_html(results: Sequence[RiskResult], numbers: dict[str, str], matrix:
     if any(r.prior_consultation for r in results):
         verdict = label("form.art36_yes", lang)
     elif open_count:
-        verdict = label("form.art36_open", lang).format(count=open_count)
+        verdict = counted_label("form.art36_open", open_count, lang)
     else:
         verdict = label("form.art36_no", lang)
     rows = [(numbers[r.risk.id], r.risk.title[lang], cell(r.inherent_level, r.applicable),

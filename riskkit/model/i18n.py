@@ -45,3 +45,14 @@ def label(key: str, lang: Lang) -> str:
         from .errors import UnknownIdError
 
         raise UnknownIdError("label", key, _labels()) from None
+
+
+
+def counted_key(key: str, count: int) -> str:
+    """The form of label `key` for `count` things: `key.one` for exactly one where the label has it, else `key`."""
+    return f"{key}.one" if count == 1 and f"{key}.one" in _labels() else key
+
+
+def counted_label(key: str, count: int, lang: Lang) -> str:
+    """The label for `count` things (see `counted_key`), `{count}` filled in; other placeholders stay."""
+    return label(counted_key(key, count), lang).replace("{count}", str(count))

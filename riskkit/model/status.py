@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from .catalogue import Answer, Catalogue, ThresholdCriterion
-from .i18n import Lang, label
+from .i18n import Lang, counted_label, label
 
 if TYPE_CHECKING:
     from .assessment import RiskResult, SchoolAssessment
@@ -78,8 +78,7 @@ class Blocker:
     count: int = 1
 
     def text(self, lang: Lang) -> str:
-        plural = "one" if self.count == 1 else "other"
-        return label(f"status.blocker.{self.key}.{plural}", lang).format(count=self.count)
+        return counted_label(f"status.blocker.{self.key}", self.count, lang)
 
 
 @dataclass(frozen=True)

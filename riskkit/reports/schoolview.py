@@ -25,8 +25,8 @@ from ..model.catalogue import (
 )
 from ..model.district import District, load_district
 from ..model.dsfa import Dsfa, QuestionAnswer
-from ..model.errors import RiskkitError, UnknownIdError
-from ..model.i18n import LANGUAGES, Lang, label
+from ..model.errors import RiskkitError
+from ..model.i18n import LANGUAGES, Lang, counted_key, label
 from ..model.platform import Platform
 from ..model.status import DsfaStatus, Threshold
 from ..figures.plots import risk_matrix_figure
@@ -151,12 +151,7 @@ class SchoolView:
 
     def tn(self, key: str, count: int, **values: object) -> Markup:
         """A counted label: `report.<key>.one` for one where the label has that form, else `report.<key>`."""
-        if count == 1:
-            try:
-                return self.t(f"{key}.one", count=count, **values)
-            except UnknownIdError:
-                pass
-        return self.t(key, count=count, **values)
+        return text_label(counted_key(f"report.{key}", count), self.lang, count=count, **values)
 
     def date(self, day: date) -> str:
         return day.strftime(label("report.date_format", self.lang))
