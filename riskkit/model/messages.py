@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from string import Formatter
 from typing import Any
@@ -24,12 +24,9 @@ class Template:
 
     @classmethod
     def of(cls, english: str, german: str) -> Template:
-        regex, names = "", []
+        regex = ""
         for literal, name, _, _ in Formatter().parse(english):
-            regex += re.escape(literal)
-            if name is not None:
-                regex += f"(?P<{name}>.*?)"
-                names.append(name)
+            regex += re.escape(literal) + (f"(?P<{name}>.*?)" if name is not None else "")
         return cls(english, re.compile(regex, re.DOTALL), german)
 
     @property
@@ -91,7 +88,7 @@ def find(message: str, templates: tuple[Template, ...] | None = None) -> tuple[T
     return None
 
 
-@cache
+@lru_cache(maxsize=4096)
 def translate(message: str, lang: Lang) -> str:
     """`message` in `lang`: English as it is; German from its template (values that are messages translated too),
     or as it is when no template matches."""
