@@ -57,6 +57,18 @@ def run_cli(*args: object) -> Result:
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # the axe-core rules of WCAG 2.1 A and AA (BITV 2.0)
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations on a Playwright page, one line each: rule, impact, help, first elements."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
+    return [f"{v['id']} ({v['impact']}): {v['help']}: {[n['target'] for n in v['nodes'][:3]]}"
+            for v in result.response["violations"]]
+
+
 def files_of(folder: Path) -> dict[str, bytes]:
     """Every file under `folder` with its bytes, to assert that nothing changed."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -26,7 +26,7 @@ from riskkit.reports.batch import JobError, run_batch
 from riskkit.reports.render import SCHOOL_NOTEBOOK
 from riskkit.cli import main
 
-from conftest import SAMPLE, TODAY, assert_offline
+from conftest import SAMPLE, TODAY, assert_offline, axe_violations
 
 SMALL = ("gs-kleeblatt", "obs-wiesental")
 
@@ -94,6 +94,24 @@ def test_sample_district_html_offline_and_complete(sample_run):
         assert_offline(html, path)
         assert "<script" not in html.lower() and "jp-InputArea" not in html, path
     assert "Übersicht der Datenschutz-Folgenabschätzungen: Landkreis Musterau (fiktiv)" in overview
+
+
+def test_sample_district_pages_pass_axe_core(sample_run, chromium):
+    """Every page of the district (index, overview, each school's report) in Chromium: no WCAG 2.1 A/AA violation."""
+    from playwright.sync_api import sync_playwright
+
+    _, out, _, _ = sample_run
+    pages = [out / "index.html", out / "overview.html", *sorted((out / "schools").glob("*.html"))]
+    assert len(pages) == 2 + 12
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        found = {}
+        for path in pages:
+            page.goto(path.as_uri())
+            found[path.name] = axe_violations(page)
+        browser.close()
+    assert found == {path.name: [] for path in pages}
 
 
 def test_sample_district_pdfs_have_text(sample_run):

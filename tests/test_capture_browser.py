@@ -23,6 +23,8 @@ import pytest
 import yaml
 from playwright.sync_api import Page, expect, sync_playwright
 
+from conftest import axe_violations
+
 REPO = Path(__file__).resolve().parent.parent
 RISKKIT = Path(sys.executable).parent / "riskkit"
 START_TIMEOUT = 120
@@ -236,6 +238,47 @@ def test_voila_app(voila, page, district_dir, tmp_path):
     host = urlsplit(voila).netloc
     assert requests and {urlsplit(u).netloc for u in requests if not u.startswith(("data:", "blob:"))} == {host}
     print(f"screenshots: {tmp_path}")
+
+
+def test_axe_core_finds_what_it_should(page):
+    """The check below can fail: a picture without a text alternative and grey-on-white text are found."""
+    page.set_content('<html lang="de"><head><title>t</title></head><body><main><h1>t</h1><img src="data:,">'
+                     '<p style="color:#aaa;background:#fff">blass</p></main></body></html>')
+    assert {line.split(" ", 1)[0] for line in axe_violations(page)} == {"image-alt", "color-contrast"}
+
+
+def test_the_app_passes_axe_core_in_every_state(voila, page, district_dir, tmp_path):
+    """WCAG 2.1 A/AA (axe-core): the start, a school open with a panel open (desktop and phone width), a question
+    asked, the form in English, a new school."""
+    found = {}
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(voila)
+    expect(page.locator(".rk-school-menu select")).to_be_visible(timeout=START_TIMEOUT * 1000)
+    found["start"] = axe_violations(page)
+    page.select_option(".rk-school-menu select", label="Grundschule Kleeblatt Birkenfeld (gs-kleeblatt)")
+    expect(page.get_by_text("Geladen: gs-kleeblatt.yaml")).to_be_visible()
+    page.get_by_text("Benutzerkonten (7 Risiken, 0 offen)").click()
+    expect(page.locator(IT + "-likelihood")).to_be_visible()
+    found["school"] = axe_violations(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    found["school, 390 px"] = axe_violations(page)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(r"^4 groß")).check()
+    expect(page.get_by_text("● Ungespeicherte Änderungen")).to_be_visible()
+    page.select_option(".rk-school-menu select", label="Oberschule Wiesental (obs-wiesental)")
+    expect(page.get_by_role("button", name="Änderungen verwerfen")).to_be_visible()
+    found["question"] = axe_violations(page)
+    page.get_by_role("button", name="Änderungen verwerfen").click()
+    expect(page.get_by_text("Geladen: obs-wiesental.yaml")).to_be_visible()
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Record the school platform's risks")).to_be_visible()
+    expect(page.locator(".rk-summary table").first).to_be_visible()
+    found["English"] = axe_violations(page)
+    page.select_option(".rk-school-menu select", label="+ add a new school")
+    expect(page.get_by_text("New school: please fill in the details about the school first.")).to_be_visible()
+    found["new school"] = axe_violations(page)
+    page.screenshot(path=tmp_path / "axe-new-school.png")
+    assert found == {state: [] for state in found}
 
 
 def test_jupyterlab_notebook(lab, page, district_dir, tmp_path):

@@ -113,7 +113,8 @@ class Fields:
         self.switch(key, widget, caption, setter)
         error = self.errors[key] = w.HTML()
         error.add_class("rk-error")
-        return w.VBox([widget, error], layout=w.Layout(width=widget.layout.width))
+        # overflow visible: an input's margin must not make its box a scroll region (no keyboard way into it)
+        return w.VBox([widget, error], layout=w.Layout(width=widget.layout.width, overflow="visible"))
 
     def switch(self, key: str, widget: w.ValueWidget, caption: str, setter: Callable[[Any], None]) -> w.ValueWidget:
         """An input that cannot be wrong (a tick box that switches a part on), so without a problem area."""

@@ -90,6 +90,7 @@ class CaptureForm:
         self.started = False  # a school was chosen (or a new one begun)
         self.figure = LiveMatrix(SIDEBAR_PX, 470)  # one per form: plotly.js reaches the browser once
         self._message = Markup()
+        self._retired: tuple[w.Widget, ...] = ()  # the widgets the last rebuild replaced, closed at the next one
         self.widget = w.VBox(layout=w.Layout(width="100%"))
         self.widget.add_class("rk-form")
         self._render()
@@ -217,8 +218,11 @@ class CaptureForm:
         else:
             children.append(html("strong_paragraph", self.t("form.start_hint")))
         self.widget.children = children
-        for child in old:  # closed only once nothing shown refers to them any more
+        # Replaced widgets are closed one rebuild later: the browser may still be taking down their views (or
+        # building views of them, after two quick rebuilds), and a view of a model closed meanwhile shows an error.
+        for child in self._retired:
             close(child, keep=self.figure)
+        self._retired = old
         if self.started:
             self._refresh()
 
