@@ -277,8 +277,10 @@ def test_language_switch_keeps_the_draft(form):
     form.school_menu.value = "gs-kleeblatt"
     form.inputs[f"{IT}.likelihood"].value = 4
     form.accordion.selected_index = 2
+    assert form.status.value == "Geladen: gs-kleeblatt.yaml"
     form.language_menu.value = "en"
     assert form.accordion.selected_index == 2
+    assert form.status.value == "Loaded: gs-kleeblatt.yaml"  # the status line follows the language
     assert form.widget.children[0].value.count("<h2>Record the school platform&#39;s risks</h2>") == 1
     assert form.inputs[f"{IT}.likelihood"].value == 4
     assert form.inputs[f"{IT}.likelihood"].options[4] == (

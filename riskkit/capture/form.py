@@ -89,7 +89,7 @@ class CaptureForm:
         self.lang: Lang = lang
         self.started = False  # a school was chosen (or a new one begun)
         self.figure = LiveMatrix(SIDEBAR_PX, 470)  # one per form: plotly.js reaches the browser once
-        self._message = Markup()
+        self._message: Callable[[], Markup] = Markup  # the status line, written anew in each language
         self._retired: tuple[w.Widget, ...] = ()  # the widgets the last rebuild replaced, closed at the next one
         self.widget = w.VBox(layout=w.Layout(width="100%"))
         self.widget.add_class("rk-form")
@@ -122,22 +122,24 @@ class CaptureForm:
             return
         if target == NEW:
             self.session.new_school()
-            self._message = self.fields.markup("form.new_started")
+            self._message = lambda: self.fields.markup("form.new_started")
         else:
             try:
                 self.session.load(target)
             except ValidationError as exc:
-                self._message = self._problem_list(self.t("form.file_invalid"), [p.text(self.lang) for p in exc.problems])
+                problems = exc.problems
+                self._message = lambda: self._problem_list(self.t("form.file_invalid"), [p.text(self.lang) for p in problems])
                 self._render()
                 return
-            self._message = self.fields.markup("form.loaded", file=self.session.path(target).name)
+            name = self.session.path(target).name
+            self._message = lambda: self.fields.markup("form.loaded", file=name)
         self.started = True
         self._render()
 
     def save(self) -> Path | None:
         """Save the draft; problems appear at their fields, a file changed on disk is refused with an offer to reload."""
         self.fields.clear_errors()
-        self._say(Markup())
+        self._say(Markup)
         try:
             path = self.session.save()
         except InvalidDraft as exc:
@@ -149,14 +151,15 @@ class CaptureForm:
                               self.t("form.cancel"), lambda: self.open(school_id))
             return None
         except (RiskkitError, OSError) as exc:
-            self._say(fragment("not_saved", self.t("form.not_saved"), str(exc)))
+            reason = str(exc)
+            self._say(lambda: fragment("not_saved", self.t("form.not_saved"), reason))
             return None
         with self.fields.quietly():
             self.school_menu.options = self._school_options()
             self.school_menu.value = self.session.school_id
         self.inputs["school.id"].disabled = True
         self.reload_button.disabled = False
-        self._say(self.fields.markup("form.saved", file=path.name))
+        self._say(lambda: self.fields.markup("form.saved", file=path.name))
         self._refresh()
         return path
 
@@ -197,7 +200,7 @@ class CaptureForm:
         self.save_button = w.Button(description=self.t("form.save"), button_style="primary", disabled=not self.started)
         self.save_button.on_click(lambda _: self.save())
         self.dirty_marker = w.HTML()
-        self.status = w.HTML(self._message)
+        self.status = w.HTML(self._message())
         self.status.add_class("rk-status")
         self.question = Question()
         bar = row([self.school_menu, self.reload_button, self.save_button, self.dirty_marker], align_items="center")
@@ -357,20 +360,20 @@ class CaptureForm:
 
     # ---- messages and questions ----
 
-    def _say(self, text: Markup) -> None:
-        self._message = self.status.value = text
+    def _say(self, message: Callable[[], Markup]) -> None:
+        """Show a status message; `message` writes it in the form's language (again after a language switch)."""
+        self._message = message
+        self.status.value = message()
 
     def _problem_list(self, head: str, items: list[str]) -> Markup:
         return fragment("problem_list", head, items)
 
     def _show_problems(self, problems: list[FieldProblem]) -> None:
-        items = []
         for p in problems:
-            text = p.text(self.lang)
             if p.key in self.errors:
-                self.errors[p.key].value = fragment("field_problem", text)
-            items.append(f"{self._where(p.key)}: {text}")
-        self._say(self._problem_list(self.t("form.not_saved_problems", count=len(problems)), items))
+                self.errors[p.key].value = fragment("field_problem", p.text(self.lang))
+        self._say(lambda: self._problem_list(self.t("form.not_saved_problems", count=len(problems)),
+                                             [f"{self._where(p.key)}: {p.text(self.lang)}" for p in problems]))
         first = next((p.key.split(".")[1] for p in problems if p.key.startswith("risks.")), None)
         if first:
             module = self.session.catalogue.risk(first).modules[0]
