@@ -28,10 +28,11 @@ def test_pip_and_conda_declare_the_same_dependencies():
     pip = dict(_split(r) for r in project["dependencies"] + extras)
     env = yaml.safe_load((REPO / "environment.yml").read_text(encoding="utf-8"))
     conda = {}
-    for entry in env["dependencies"]:
-        if isinstance(entry, str) and not entry.startswith(("python=", "pip")):
-            name, spec = _split(entry)
-            conda[CONDA_NAMES.get(name, name)] = spec
+    for entry in env["dependencies"]:  # conda packages, and a `pip:` list for what conda-forge does not have
+        for item in entry["pip"] if isinstance(entry, dict) else [entry]:
+            if not item.startswith(("python=", "pip")):
+                name, spec = _split(item)
+                conda[CONDA_NAMES.get(name, name)] = spec
     assert conda == pip
 
 
