@@ -1,5 +1,5 @@
 """`riskkit capture`'s kernel manager: a burst of widget messages (opening a school) reaches a server that is busy
-meanwhile, without one message dropped; Voilà's default manager, on the same IPC transport, drops them."""
+meanwhile; Voilà's default manager, on the same IPC transport, drops most of it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ WIDGETS = 1500  # each an HTML widget with its Layout and Style: 4,500 comm_open
 def comm_opens_received(manager_class: type[AsyncMappingKernelManager], tmp_path) -> int:
     """Start a kernel over IPC, make WIDGETS widgets while the server reads nothing for 5 s, count what arrives."""
 
+    tmp_path.mkdir(parents=True, exist_ok=True)
+
     async def run() -> int:
         config = Config({"KernelManager": {"transport": "ipc", "ip": str(tmp_path / "kernel")}})  # as the app's
         manager = manager_class(config=config, connection_dir=str(tmp_path))
@@ -28,7 +30,8 @@ def comm_opens_received(manager_class: type[AsyncMappingKernelManager], tmp_path
             client = kernel.client()
             client.start_channels()
             await client.wait_for_ready(timeout=60)
-            iopub = kernel.connect_iopub().socket  # as the server connects a browser's websocket
+            stream = kernel.connect_iopub()  # as the server connects a browser's websocket
+            iopub = stream.socket
             await asyncio.sleep(1)
             request = client.execute(f"import ipywidgets as w; xs = [w.HTML('x') for _ in range({WIDGETS})]")
             while (reply := await client.get_shell_msg(timeout=300))["parent_header"].get("msg_id") != request:
@@ -40,7 +43,7 @@ def comm_opens_received(manager_class: type[AsyncMappingKernelManager], tmp_path
                 identities, message = kernel.session.feed_identities(iopub.recv_multipart())
                 opened += kernel.session.deserialize(message)["msg_type"] == "comm_open"
             client.stop_channels()
-            iopub.close()
+            stream.close()
             return opened
         finally:
             await manager.shutdown_kernel(kernel_id, now=True)
@@ -48,13 +51,13 @@ def comm_opens_received(manager_class: type[AsyncMappingKernelManager], tmp_path
     return asyncio.run(run())
 
 
-def test_the_app_queues_every_message_of_a_burst(tmp_path):
+def test_the_app_queues_the_burst_that_the_default_manager_drops(tmp_path):
+    """The server keeps all it gets; the kernel's own send queue of 1,000 can still overflow (runs here: 4,500, 4,500,
+    4,394 and, under CI load, 4,376 of 4,500), so the bound is 90 %. Voilà's default manager keeps about 2,000."""
     assert f"--VoilaConfiguration.multi_kernel_manager_class={KERNEL_MANAGER}" in voila_command(
         tmp_path / "capture.ipynb", 8866, 600, tmp_path)
     assert KERNEL_MANAGER == f"{UnboundedIOPubKernelManager.__module__}.{UnboundedIOPubKernelManager.__name__}"
-    assert comm_opens_received(UnboundedIOPubKernelManager, tmp_path) == 3 * WIDGETS
-
-
-def test_the_default_manager_drops_messages_of_the_same_burst(tmp_path):
-    """Why the app's manager exists; if this ever passes with every message, the default has changed."""
-    assert comm_opens_received(AsyncMappingKernelManager, tmp_path) < 3 * WIDGETS
+    ours = comm_opens_received(UnboundedIOPubKernelManager, tmp_path / "ours")
+    default = comm_opens_received(AsyncMappingKernelManager, tmp_path / "default")
+    print(f"comm_open received of {3 * WIDGETS}: riskkit's manager {ours}, Voilà's default {default}")
+    assert ours >= 0.9 * 3 * WIDGETS and default < 0.6 * 3 * WIDGETS
