@@ -47,7 +47,6 @@ def label(key: str, lang: Lang) -> str:
         raise UnknownIdError("label", key, _labels()) from None
 
 
-
 def counted_key(key: str, count: int) -> str:
     """The form of label `key` for `count` things: `key.one` for exactly one where the label has it, else `key`."""
     return f"{key}.one" if count == 1 and f"{key}.one" in _labels() else key

@@ -255,7 +255,8 @@ def what_if(district: District) -> pd.DataFrame:
 def write_tables(district: District, folder: str | Path, today: date | None = None,
                  summary: pd.DataFrame | None = None, results: pd.DataFrame | None = None) -> dict[str, Path]:
     """The overview's full tables as CSV beside it (UTF-8 with BOM, comma, formula-like text neutralised), written
-    atomically and only when changed: one row per school and risk (`District.results()`), one row per school (`District.summary()`)."""
+    atomically and only when changed: one row per school and risk (`District.results()`), one row per school
+    (`District.summary()`)."""
     results = district.results(today) if results is None else results
     summary = district.summary(today) if summary is None else summary
     written = {}
