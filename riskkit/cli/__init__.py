@@ -17,24 +17,28 @@ from ..capture.app import DEFAULT_IDLE_SECONDS, DEFAULT_PORT
 LANG_KEY, DISTRICT_KEY = "riskkit.lang", "riskkit.district"
 
 
-class LangChoice(click.Choice):
+class Remembered:
+    """A parameter type that keeps its converted value in the command's `ctx.meta[meta_key]` (see `message_lang`)."""
+
+    meta_key: str
+
+    def convert(self, value, param, ctx):
+        converted = super().convert(value, param, ctx)
+        if ctx is not None:
+            ctx.meta[self.meta_key] = converted
+        return converted
+
+
+class LangChoice(Remembered, click.Choice):
     """`de` or `en`; the command's language is kept for its error messages."""
 
-    def convert(self, value, param, ctx):
-        lang = super().convert(value, param, ctx)
-        if ctx is not None:
-            ctx.meta[LANG_KEY] = lang
-        return lang
+    meta_key = LANG_KEY
 
 
-class DistrictDir(click.Path):
+class DistrictDir(Remembered, click.Path):
     """A district folder; kept so that an error is written in the district's language."""
 
-    def convert(self, value, param, ctx):
-        path = super().convert(value, param, ctx)
-        if ctx is not None:
-            ctx.meta[DISTRICT_KEY] = path
-        return path
+    meta_key = DISTRICT_KEY
 
 
 LANG = LangChoice(["de", "en"])
