@@ -23,7 +23,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 VARIANTS = {
-    "riskkit's manager": "riskkit.capture.kernels.UnboundedIOPubKernelManager",
+    "riskkit's manager": "riskkit.capture.kernels.CaptureKernelManager",
     "Voilà's default": "jupyter_server.services.kernels.kernelmanager.AsyncMappingKernelManager",
 }
 SCHOOL = "Grundschule Kleeblatt Birkenfeld (gs-kleeblatt)"

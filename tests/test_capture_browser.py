@@ -33,6 +33,8 @@ expect.set_options(timeout=60_000)  # the first render of a school takes seconds
 
 INHERENT, RESIDUAL = "Ausgangsrisiko (vor Maßnahmen)", "Restrisiko (nach Maßnahmen)"
 IT = ".rk-risks-identity-theft"
+KLEEBLATT = "Grundschule Kleeblatt Birkenfeld (gs-kleeblatt)"
+RISKS, ACCOUNTS = "3. Risiken und Maßnahmen", "Benutzerkonten (7 Risiken, 0 offen)"
 
 
 def free_port() -> int:
@@ -170,15 +172,30 @@ def wait_for_marker(page: Page, trace: str, number: str, cell: tuple[int, int]) 
         page.wait_for_timeout(100)
 
 
+def open_school(page: Page, school: str, button: str = "Öffnen") -> None:
+    """Choose a school in the menu and press the button that opens it (choosing alone opens nothing)."""
+    page.select_option(".rk-school-menu select", label=school)
+    page.get_by_role("button", name=button, exact=True).click()
+
+
+def unfold(page: Page, *titles: str) -> None:
+    """Open the disclosure headings with these titles, one after the other."""
+    for title in titles:
+        button = page.get_by_role("button", name=title, exact=True)
+        if button.get_attribute("aria-expanded") != "true":
+            button.click()
+        expect(button).to_have_attribute("aria-expanded", "true")
+
+
 def edit_and_save(page: Page, district_dir: Path, shots: Path, name: str) -> None:
     """What a school head does: pick the school, change a likelihood, tick a measure, save; then the conflict case."""
     school_file = district_dir / "schools" / "gs-kleeblatt.yaml"
-    page.select_option(".rk-school-menu select", label="Grundschule Kleeblatt Birkenfeld (gs-kleeblatt)")
+    open_school(page, KLEEBLATT)
     expect(page.get_by_text("Geladen: gs-kleeblatt.yaml")).to_be_visible()
     wait_for_marker(page, INHERENT, "R2", (2, 3))
     wait_for_marker(page, RESIDUAL, "R2", (1, 3))
 
-    page.get_by_text("Benutzerkonten (7 Risiken, 0 offen)").click()
+    unfold(page, RISKS, ACCOUNTS)
     page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(r"^4 groß")).check()
     wait_for_marker(page, INHERENT, "R2", (4, 3))
     wait_for_marker(page, RESIDUAL, "R2", (2, 3))
@@ -255,9 +272,9 @@ def test_the_app_passes_axe_core_in_every_state(voila, page, district_dir, tmp_p
     page.goto(voila)
     expect(page.locator(".rk-school-menu select")).to_be_visible(timeout=START_TIMEOUT * 1000)
     found["start"] = axe_violations(page)
-    page.select_option(".rk-school-menu select", label="Grundschule Kleeblatt Birkenfeld (gs-kleeblatt)")
+    open_school(page, KLEEBLATT)
     expect(page.get_by_text("Geladen: gs-kleeblatt.yaml")).to_be_visible()
-    page.get_by_text("Benutzerkonten (7 Risiken, 0 offen)").click()
+    unfold(page, RISKS, ACCOUNTS)
     expect(page.locator(IT + "-likelihood")).to_be_visible()
     found["school"] = axe_violations(page)
     page.set_viewport_size({"width": 390, "height": 844})
@@ -265,7 +282,7 @@ def test_the_app_passes_axe_core_in_every_state(voila, page, district_dir, tmp_p
     page.set_viewport_size({"width": 1366, "height": 900})
     page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(r"^4 groß")).check()
     expect(page.get_by_text("● Ungespeicherte Änderungen")).to_be_visible()
-    page.select_option(".rk-school-menu select", label="Oberschule Wiesental (obs-wiesental)")
+    open_school(page, "Oberschule Wiesental (obs-wiesental)")
     expect(page.get_by_role("button", name="Änderungen verwerfen")).to_be_visible()
     found["question"] = axe_violations(page)
     page.get_by_role("button", name="Änderungen verwerfen").click()
@@ -274,9 +291,16 @@ def test_the_app_passes_axe_core_in_every_state(voila, page, district_dir, tmp_p
     expect(page.get_by_text("Loaded: obs-wiesental.yaml")).to_be_visible()
     expect(page.locator(".rk-summary table").first).to_be_visible()
     found["English"] = axe_violations(page)
-    page.select_option(".rk-school-menu select", label="+ add a new school")
+    open_school(page, "+ add a new school", "Open")
     expect(page.get_by_text("New school: please fill in the details about the school first.")).to_be_visible()
     found["new school"] = axe_violations(page)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("[role=status]")).to_contain_text("Not saved:")  # said by the live region
+    school_id = page.locator(".rk-school-id input")
+    expect(school_id).to_have_attribute("aria-invalid", "true")  # the problem is tied to its field
+    described = school_id.get_attribute("aria-describedby")
+    expect(page.locator(f"#{described}")).to_contain_text("⚠")
+    found["problems shown"] = axe_violations(page)
     page.screenshot(path=tmp_path / "axe-new-school.png")
     assert found == {state: [] for state in found}
 
@@ -361,12 +385,14 @@ def test_voila_switching_a_module_off_and_saving(voila, page, district_dir, tmp_
     school_file = district_dir / "schools" / "gs-kleeblatt.yaml"
     page.goto(voila)
     expect(page.locator(".rk-school-menu select")).to_be_visible(timeout=START_TIMEOUT * 1000)
-    page.select_option(".rk-school-menu select", label="Grundschule Kleeblatt Birkenfeld (gs-kleeblatt)")
+    open_school(page, KLEEBLATT)
     expect(page.get_by_text("Geladen: gs-kleeblatt.yaml")).to_be_visible()
     r5 = page.locator(".rk-live-matrix li").filter(has_text=re.compile(r"^R5: "))  # the matrix's text alternative
     expect(r5).to_have_count(1)  # vc-recording is drawn
     expect(page.get_by_role("heading", name="1. Ihre Plattform")).to_be_visible()
-    page.get_by_role("link", name="1. Ihre Plattform").press("Enter")  # the steps list is keyboard reachable
+    page.get_by_role("button", name="1. Ihre Plattform").press("Enter")  # a step opens from the keyboard
+    expect(page.get_by_role("button", name="1. Ihre Plattform")).to_have_attribute("aria-expanded", "true")
+    unfold(page, RISKS)
     expect(page.locator(".rk-dsfa-status")).to_contain_text("Stand der DSFA: Entwurf")
 
     video = page.get_by_role("checkbox", name="Videokonferenz", exact=True)
@@ -383,3 +409,89 @@ def test_voila_switching_a_module_off_and_saving(voila, page, district_dir, tmp_
     saved = yaml.safe_load(school_file.read_text(encoding="utf-8"))
     assert list(saved["platform"]["modules"]) == ["accounts", "administration", "mail", "files", "add-ons"]
     page.screenshot(path=tmp_path / "voila-module-off.png", full_page=True)
+
+
+FOCUSED = """() => {
+    const el = document.activeElement;
+    const style = el && getComputedStyle(el);
+    return el && {tag: el.tagName.toLowerCase(), type: el.type || "", text: (el.textContent || "").trim(),
+                  label: el.closest("label")?.textContent.trim() || "", classes: el.closest("[class*=rk-]")?.className || "",
+                  outline: style.outlineStyle === "none" ? 0 : parseFloat(style.outlineWidth),
+                  // the calendar button inside a date field is Chromium's own part, ringed by the form's CSS
+                  calendar: el.type === "date" && !el.matches(":focus")};
+}"""
+
+
+def tab_to(page: Page, wanted, back: bool = False, limit: int = 200) -> dict:
+    """Press Tab (Shift+Tab) until the focused element is `wanted` (a test of FOCUSED's description); each control
+    on the way must show a focus ring of at least 2 px."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused and focused["tag"] != "body" and not focused["calendar"]:
+            assert focused["outline"] >= 2, f"no visible focus on {focused}"
+        if focused and wanted(focused):
+            return focused
+    pytest.fail(f"Tab never reached the control (last: {focused})")
+
+
+def test_keyboard_only_edit_and_save(voila, page, district_dir, tmp_path):
+    """A school head without a mouse: Tab to the school menu, arrow keys to the school (which opens nothing), Enter
+    on Open, Enter on the step and the panel, arrow keys for the likelihood, type the reason, Shift+Tab to Save."""
+    school_file = district_dir / "schools" / "gs-kleeblatt.yaml"
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(voila)
+    menu = page.locator(".rk-school-menu select")
+    expect(menu).to_be_visible(timeout=START_TIMEOUT * 1000)
+    tab_to(page, lambda f: f["tag"] == "select")
+    for _ in range(5):  # to "Grundschule Kleeblatt Birkenfeld", the fifth school
+        page.keyboard.press("ArrowDown")
+    expect(menu).to_have_value(KLEEBLATT)  # ipywidgets uses the labels as option values
+    page.wait_for_timeout(500)
+    expect(page.get_by_text("Geladen:")).to_have_count(0)  # nothing opened yet
+    tab_to(page, lambda f: f["text"] == "Öffnen")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Geladen: gs-kleeblatt.yaml")).to_be_visible()
+    tab_to(page, lambda f: f["text"] == RISKS)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name=RISKS)).to_have_attribute("aria-expanded", "true")
+    tab_to(page, lambda f: f["text"] == ACCOUNTS)
+    page.keyboard.press("Space")
+    expect(page.get_by_role("button", name=ACCOUNTS)).to_have_attribute("aria-expanded", "true")
+    radio = tab_to(page, lambda f: f["type"] == "radio" and "rk-risks-identity-theft-likelihood" in f["classes"])
+    assert radio["label"].startswith("2 ")  # one Tab stop for the choice: its chosen level
+    for level in ("3 substanziell", "4 groß"):  # from 2, one step at a time
+        page.keyboard.press("ArrowDown")
+        expect(page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(f"^{level}"))).to_be_checked()
+    wait_for_marker(page, INHERENT, "R2", (4, 3))
+    tab_to(page, lambda f: f["tag"] == "textarea" and "rk-risks-identity-theft-reason" in f["classes"])
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Geteilte Tablets, Anmeldungen bleiben offen.")
+    expect(page.get_by_text("● Ungespeicherte Änderungen")).to_be_visible()
+    tab_to(page, lambda f: f["text"] == "Speichern", back=True)
+    page.keyboard.press("Enter")
+    expect(page.locator("[role=status]")).to_have_text("Gespeichert: gs-kleeblatt.yaml")
+    saved = yaml.safe_load(school_file.read_text(encoding="utf-8"))["risks"]["identity-theft"]
+    assert saved["likelihood"] == 4 and saved["reason"] == "Geteilte Tablets, Anmeldungen bleiben offen."
+    assert axe_violations(page) == []
+    page.screenshot(path=tmp_path / "keyboard-saved.png")
+
+
+def test_phone_and_desktop_layout(voila, page):
+    """At 390 px the form has the width and the matrix comes below it; at 1366 px the matrix stays in view next to
+    the risk being edited."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(voila)
+    expect(page.locator(".rk-school-menu select")).to_be_visible(timeout=START_TIMEOUT * 1000)
+    open_school(page, KLEEBLATT)
+    unfold(page, RISKS, ACCOUNTS)
+    radio = page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(r"^4 groß"))
+    radio.check()  # the tap reaches the radio (the matrix does not cover the form)
+    expect(radio).to_be_checked()
+    reason, matrix = page.locator(IT + "-reason textarea").bounding_box(), page.locator(".rk-live-matrix").bounding_box()
+    assert reason["width"] >= 280 and matrix["y"] > reason["y"] and matrix["x"] + matrix["width"] <= 390
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.locator(".rk-risks-name-search-disclosure-likelihood").scroll_into_view_if_needed()
+    card, matrix = page.locator(".rk-risk-name-search-disclosure").bounding_box(), page.locator(".rk-live-matrix").bounding_box()
+    assert matrix["x"] > card["x"] + card["width"] - 1  # beside the risk
+    assert 0 <= matrix["y"] and matrix["y"] + matrix["height"] <= 900  # and in view

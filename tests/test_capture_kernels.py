@@ -11,7 +11,7 @@ from traitlets.config import Config
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 
 from riskkit.capture.app import KERNEL_MANAGER, voila_command
-from riskkit.capture.kernels import UnboundedIOPubKernelManager
+from riskkit.capture.kernels import CaptureKernelManager
 
 WIDGETS = 1500  # each an HTML widget with its Layout and Style: 4,500 comm_open messages, like opening a school
 
@@ -56,8 +56,8 @@ def test_the_app_queues_the_burst_that_the_default_manager_drops(tmp_path):
     4,394 and, under CI load, 4,376 of 4,500), so the bound is 90 %. Voilà's default manager keeps about 2,000."""
     assert f"--VoilaConfiguration.multi_kernel_manager_class={KERNEL_MANAGER}" in voila_command(
         tmp_path / "capture.ipynb", 8866, 600, tmp_path)
-    assert KERNEL_MANAGER == f"{UnboundedIOPubKernelManager.__module__}.{UnboundedIOPubKernelManager.__name__}"
-    ours = comm_opens_received(UnboundedIOPubKernelManager, tmp_path / "ours")
+    assert KERNEL_MANAGER == f"{CaptureKernelManager.__module__}.{CaptureKernelManager.__name__}"
+    ours = comm_opens_received(CaptureKernelManager, tmp_path / "ours")
     default = comm_opens_received(AsyncMappingKernelManager, tmp_path / "default")
     print(f"comm_open received of {3 * WIDGETS}: riskkit's manager {ours}, Voilà's default {default}")
     assert ours >= 0.9 * 3 * WIDGETS and default < 0.6 * 3 * WIDGETS

@@ -32,6 +32,23 @@ def school_file(district_dir: Path, school_id: str = "gs-kleeblatt") -> Path:
     return district_dir / "schools" / f"{school_id}.yaml"
 
 
+def choose(form: CaptureForm, school: str) -> None:
+    """Pick a school in the menu, press Open, and open every step and risk panel (so that all fields are built)."""
+    form.school_menu.value = school
+    form.open_button.click()
+    unfold_all(form)
+
+
+def unfold_all(form: CaptureForm) -> None:
+    while closed := [fold for fold in form.folds.values() if not fold.opened]:
+        for fold in closed:
+            fold.opened = True
+
+
+def titles(form: CaptureForm) -> list[str]:
+    return [fold.title for fold in form.folds.values()]
+
+
 def trace(form: CaptureForm, name: str):
     return next(t for t in form.figure.to_figure().data if t.name == name)
 
@@ -54,8 +71,8 @@ def test_form_starts_with_the_district_schools_and_nothing_open(form):
 
 
 def test_pick_school_change_likelihood_tick_measure_save(form, district_dir):
-    form.school_menu.value = "gs-kleeblatt"
-    assert form.status.value == "Geladen: gs-kleeblatt.yaml"
+    choose(form, "gs-kleeblatt")
+    assert form.status.html == "Geladen: gs-kleeblatt.yaml"
     assert form.inputs[f"{IT}.likelihood"].value == 2
     assert form.inputs[f"{IT}.measures_in_place.usage-rules"].value is True
     assert form.inputs[f"{IT}.measures_in_place.two-factor-auth"].value is False
@@ -81,11 +98,10 @@ def test_pick_school_change_likelihood_tick_measure_save(form, district_dir):
     assert "<td>Identitätsdiebstahl</td><td style='background:#b2182b;color:#ffffff'>hohes Risiko</td>" in form.summary.value
 
     before = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))
-    form.accordion.selected_index = 0
     reason_input = form.inputs[f"{IT}.reason"]
     form.save_button.click()
-    assert form.status.value == "Gespeichert: gs-kleeblatt.yaml"
-    assert form.accordion.selected_index == 0 and form.inputs[f"{IT}.reason"] is reason_input  # no rebuild
+    assert form.status.html == "Gespeichert: gs-kleeblatt.yaml"
+    assert form.folds["risks.accounts"].opened and form.inputs[f"{IT}.reason"] is reason_input  # no rebuild
     assert "Keine ungespeicherten Änderungen" in form.dirty_marker.value
     after = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))
     assert after["risks"]["identity-theft"] == {
@@ -100,22 +116,22 @@ def test_pick_school_change_likelihood_tick_measure_save(form, district_dir):
 
 
 def test_problems_are_shown_at_their_fields_and_nothing_is_written(form, district_dir):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     original = school_file(district_dir).read_bytes()
     form.inputs[f"{IT}.reason"].value = "   "
-    form.accordion.selected_index = 3
+    form.folds["risks.accounts"].opened = form.folds["risks"].opened = False
     assert form.save() is None
     assert form.errors[f"{IT}.reason"].value == "⚠ Bitte begründen Sie Ihre Einschätzung."
-    assert "R2 Identitätsdiebstahl – Begründung Ihrer Einschätzung: Bitte begründen Sie Ihre Einschätzung." in form.status.value
-    assert "Nicht gespeichert: 1 Angaben fehlen" in form.status.value
-    assert form.accordion.selected_index == 0  # the panel with the problem is opened
+    assert "R2 Identitätsdiebstahl – Begründung Ihrer Einschätzung: Bitte begründen Sie Ihre Einschätzung." in form.status.html
+    assert "Nicht gespeichert: 1 Angabe fehlt oder passt nicht." in form.status.html
+    assert form.folds["risks"].opened and form.folds["risks.accounts"].opened  # the step and panel with the problem
     assert school_file(district_dir).read_bytes() == original
     form.inputs[f"{IT}.reason"].value = "Geteilte Tablets."
     assert form.errors[f"{IT}.reason"].value == ""  # an edit clears its field's message
 
 
 def test_planned_measures_and_override(form, district_dir):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     row = f"{IT}.measures_planned[0]"
     assert f"{row}.owner" not in form.inputs
     form.buttons[f"{IT}.measures_planned"].click()
@@ -152,7 +168,7 @@ def test_planned_measures_and_override(form, district_dir):
 
 
 def test_removing_a_planned_measure_renumbers_the_rows(form):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     add = form.buttons[f"{IT}.measures_planned"]
     add.click()
     add.click()
@@ -167,7 +183,7 @@ def test_removing_a_planned_measure_renumbers_the_rows(form):
 
 
 def test_save_refuses_when_the_file_changed_on_disk_and_offers_reload(form, district_dir):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     form.inputs[f"{IT}.likelihood"].value = 3
     # the first "likelihood: 2" in the file is identity-theft's
     theirs = school_file(district_dir).read_text(encoding="utf-8").replace("likelihood: 2", "likelihood: 1", 1)
@@ -180,7 +196,7 @@ def test_save_refuses_when_the_file_changed_on_disk_and_offers_reload(form, dist
     reload_button.click()
     assert form.question.children == ()
     assert form.inputs[f"{IT}.likelihood"].value == 1  # theirs; the own unsaved 3 is discarded
-    assert form.status.value == "Geladen: gs-kleeblatt.yaml"
+    assert form.status.html == "Geladen: gs-kleeblatt.yaml"
     assert not form.session.dirty
     form.inputs[f"{IT}.likelihood"].value = 3
     assert form.save() == school_file(district_dir)  # after the reload, saving works again
@@ -198,22 +214,25 @@ def test_a_touched_file_with_equal_content_still_counts_as_changed(district_dir)
 
 
 def test_switching_school_with_unsaved_changes_asks_first(form):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     form.inputs[f"{IT}.likelihood"].value = 4
     form.school_menu.value = "bbs-musterau"
-    assert form.session.school_id == "gs-kleeblatt" and form.school_menu.value == "gs-kleeblatt"
+    assert form.session.school_id == "gs-kleeblatt" and form.question.children == ()  # choosing alone opens nothing
+    form.open_button.click()
+    assert form.session.school_id == "gs-kleeblatt"
     question, discard, cancel = form.question.children
     assert "Es gibt ungespeicherte Änderungen" in question.value
     cancel.click()
     assert form.session.draft.risks["identity-theft"].likelihood == 4 and form.question.children == ()
-    form.school_menu.value = "bbs-musterau"
+    assert form.school_menu.value == "gs-kleeblatt"  # the menu names the school still open
+    choose(form, "bbs-musterau")
     form.question.children[1].click()
     assert form.session.school_id == "bbs-musterau" and form.school_menu.value == "bbs-musterau"
-    assert form.status.value == "Geladen: bbs-musterau.yaml"
+    assert form.status.html == "Geladen: bbs-musterau.yaml"
 
 
 def test_reload_rereads_the_file(form, district_dir):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     text = school_file(district_dir).read_text(encoding="utf-8")
     school_file(district_dir).write_text(text.replace("likelihood: 2", "likelihood: 3", 1), encoding="utf-8")
     form.reload_button.click()
@@ -222,8 +241,8 @@ def test_reload_rereads_the_file(form, district_dir):
 
 
 def test_new_school(form, district_dir):
-    form.school_menu.value = NEW
-    assert form.status.value == "Neue Schule: Bitte zuerst die Angaben zur Schule ausfüllen."
+    choose(form, NEW)
+    assert form.status.html == "Neue Schule: Bitte zuerst die Angaben zur Schule ausfüllen."
     assert form.inputs["school.id"].disabled is False and form.reload_button.disabled
     assert trace(form, "Ausgangsrisiko (vor Maßnahmen)").x == ()
     form.inputs["school.id"].value = "GS Neu"
@@ -245,7 +264,7 @@ def test_new_school(form, district_dir):
     form.inputs["school.id"].value = "gs-neustadt"
     form.inputs["risks.profiling.likelihood"].value = 3
     form.save_button.click()
-    assert form.status.value == "Gespeichert: gs-neustadt.yaml"
+    assert form.status.html == "Gespeichert: gs-neustadt.yaml"
     assert yaml.safe_load(school_file(district_dir, "gs-neustadt").read_text(encoding="utf-8")) == {
         "school": {"id": "gs-neustadt", "name": "Grundschule Neustadt", "kind": "primary"},
         "assessed_on": "2026-11-23",
@@ -259,7 +278,7 @@ def test_new_school(form, district_dir):
 
 
 def test_live_matrix_draws_every_cell_once_and_explains_its_symbols_in_html(form):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     assert form.figure.to_figure().layout.showlegend is False
     fills = [t for t in form.figure.to_figure().data if t.fill == "toself"]
     assert [t.fillcolor for t in fills] == list(LEVEL_FILL.values())
@@ -274,13 +293,13 @@ def test_live_matrix_draws_every_cell_once_and_explains_its_symbols_in_html(form
 
 
 def test_language_switch_keeps_the_draft(form):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     form.inputs[f"{IT}.likelihood"].value = 4
-    form.accordion.selected_index = 2
-    assert form.status.value == "Geladen: gs-kleeblatt.yaml"
+    form.folds["risks.mail"].opened = False
+    assert form.status.html == "Geladen: gs-kleeblatt.yaml"
     form.language_menu.value = "en"
-    assert form.accordion.selected_index == 2
-    assert form.status.value == "Loaded: gs-kleeblatt.yaml"  # the status line follows the language
+    assert not form.folds["risks.mail"].opened and form.folds["risks.messenger"].opened  # as they were
+    assert form.status.html == "Loaded: gs-kleeblatt.yaml"  # the status line follows the language
     assert form.widget.children[0].value.count("<h2>Record the school platform&#39;s risks</h2>") == 1
     assert form.inputs[f"{IT}.likelihood"].value == 4
     assert form.inputs[f"{IT}.likelihood"].options[4] == (
@@ -353,7 +372,7 @@ def results_by_id(form: CaptureForm) -> dict:
 
 
 def test_switching_a_module_off_removes_its_risks_live_and_counts_them_as_not_applicable(form):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     assert form.inputs["platform.modules.accounts"].value is True
     assert form.inputs["platform.modules.accounts"].disabled  # mandatory: fixed on
     assert form.inputs["platform.modules.messenger"].value is False  # the school does not use it
@@ -369,7 +388,7 @@ def test_switching_a_module_off_removes_its_risks_live_and_counts_them_as_not_ap
     assert results["private-devices"].applicable  # its other modules are still in use
     assert [form._cards[r].layout.display for r in VC_RISKS] == ["none"] * 4
     assert form._cards["private-devices"].layout.display is None
-    assert "Videokonferenz (0 Risiken, 0 offen, 4 nicht anwendbar)" in form.accordion.titles
+    assert "Videokonferenz (0 Risiken, 0 offen, 4 nicht anwendbar)" in titles(form)
     assert "<tr><td>nicht anwendbar (Modul nicht genutzt)</td><td>4</td><td>4</td></tr>" in form.summary.value
     assert ('<th scope="row">R5</th><td>Aufzeichnung oder Weitergabe von Videokonferenzen</td>'
             "<td>nicht anwendbar</td><td>nicht anwendbar</td>") in form.summary.value
@@ -386,7 +405,7 @@ def test_switching_a_module_off_removes_its_risks_live_and_counts_them_as_not_ap
 
 
 def test_a_switched_off_module_is_saved_and_its_risks_stay_in_the_file(form, district_dir):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     before = read_yaml(school_file(district_dir))[0]
     form.inputs["platform.modules.add-ons"].value = False
     form.inputs["platform.modules.messenger"].value = True
@@ -414,7 +433,7 @@ def test_a_switched_off_module_is_saved_and_its_risks_stay_in_the_file(form, dis
 
 
 def test_a_partial_measure_and_a_severity_raise_change_the_live_results(form, district_dir):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     original = school_file(district_dir).read_bytes()
     form.inputs[f"{IT}.likelihood"].value = 4
     assert position_rounded(form, "Restrisiko (nach Maßnahmen)", "R2") == (2, 3)
@@ -432,7 +451,7 @@ def test_a_partial_measure_and_a_severity_raise_change_the_live_results(form, di
     assert form.errors[f"{IT}.measures_in_place.usage-rules.partial"].value == (
         "⚠ Bitte sagen Sie, in welchem Umfang die Maßnahme umgesetzt ist.")
     assert form.errors[f"{IT}.severity.reason"].value == "⚠ Eine höhere Schwere braucht eine Begründung."
-    assert "R2 Identitätsdiebstahl – Begründung der höheren Schwere" in form.status.value
+    assert "R2 Identitätsdiebstahl – Begründung der höheren Schwere" in form.status.html
     assert school_file(district_dir).read_bytes() == original
 
     form.inputs[f"{IT}.measures_in_place.usage-rules.partial"].value = "nur in den Klassen 3 und 4"
@@ -451,7 +470,7 @@ def test_a_partial_measure_and_a_severity_raise_change_the_live_results(form, di
 
 
 def test_unticking_a_partial_measure_drops_its_scope(form):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     form.inputs[f"{IT}.measures_in_place.usage-rules.partly"].value = True
     form.inputs[f"{IT}.measures_in_place.usage-rules.partial"].value = "nur Lehrkräfte"
     form.inputs[f"{IT}.measures_in_place.usage-rules"].value = False
@@ -462,7 +481,7 @@ def test_unticking_a_partial_measure_drops_its_scope(form):
 
 
 def test_decision_advice_and_views_problems_are_shown_at_their_fields(form, district_dir):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     original = school_file(district_dir).read_bytes()
     form.inputs["dsfa.decision.outcome"].value = "conditions"
     form.inputs["dsfa.advice.opinion"].value = "unfavourable"
@@ -485,8 +504,8 @@ def test_decision_advice_and_views_problems_are_shown_at_their_fields(form, dist
         **{f"dsfa.decision.accepted.{r}": "⚠ Eine Freigabe braucht für dieses Restrisiko die Begründung, warum es "
            "hingenommen wird." for r in ("data-loss", "vc-recording", "private-devices")},
     }
-    assert "R4 Datenverlust durch Hardware-Defekt, Feuer oder Wasser – Hingenommen, weil" in form.status.value
-    assert "Nicht gespeichert: 13 Angaben fehlen" in form.status.value
+    assert "R4 Datenverlust durch Hardware-Defekt, Feuer oder Wasser – Hingenommen, weil" in form.status.html
+    assert "Nicht gespeichert: 13 Angaben fehlen" in form.status.html
     assert school_file(district_dir).read_bytes() == original
     assert form.inputs["dsfa.views.parents.reason"].layout.display is None  # shown for "not sought"
     assert form.errors["dsfa.views.parents.on"].value == "" and (
@@ -494,7 +513,7 @@ def test_decision_advice_and_views_problems_are_shown_at_their_fields(form, dist
 
 
 def test_the_dsfa_steps_save_exactly_their_blocks(form, district_dir):
-    form.school_menu.value = "gs-kleeblatt"
+    choose(form, "gs-kleeblatt")
     before = read_yaml(school_file(district_dir))[0]
     assert "Ergebnis: Eine DSFA ist erforderlich." in form.threshold_line.value
     form.inputs["dsfa.threshold.sensitive-data.answer"].value = "no"
@@ -533,7 +552,7 @@ def test_the_dsfa_steps_save_exactly_their_blocks(form, district_dir):
 def test_a_school_with_every_block_loads_into_the_form_and_saves_back_unchanged(form, district_dir):
     path = school_file(district_dir, "foerderzentrum-am-weiher")
     before = read_school(path, form.session.catalogue)[0]
-    form.school_menu.value = "foerderzentrum-am-weiher"
+    choose(form, "foerderzentrum-am-weiher")
     i = form.inputs
     assert i["platform.hosting"].value == "cloud" and i["platform.pupils"].value == "140"
     assert i["platform.modules.add-ons"].value is False and i["platform.extra_data.health"].value is True
@@ -547,7 +566,7 @@ def test_a_school_with_every_block_loads_into_the_form_and_saves_back_unchanged(
     assert i["dsfa.decision.residual.identity-theft.severity"].value == 2
     assert i["dsfa.decision.accepted.vc-recording"].value.startswith("Videokonferenzen finden nur mit Erwachsenen")
     assert form.dsfa_line.value == "<p><b>Stand der DSFA:</b> entschieden</p>"
-    assert "Identitätsdiebstahl: Risiko" in form.widget.children[-1].children[0].children[-2].children[-1].value
+    assert "Identitätsdiebstahl: Risiko" in form.folds["advice"].body.children[0].children[-1].value
     assert form._cards["third-party-addons"].layout.display == "none"
     assert "(selbst festgelegt)" in form.decision.lines["identity-theft"].value
     assert "Schwere angehoben auf 4: Gesundheitsdaten" in form._status_lines["discrimination-exposure"].value
@@ -570,20 +589,28 @@ def test_every_sample_school_saves_back_unchanged(district_dir):
         assert read_school(session.path(school_id), district.catalogue)[0] == before, school_id
 
 
-def test_the_steps_are_sections_with_headings_in_both_languages(form):
+def test_the_steps_are_folds_with_headings_built_when_first_opened_in_both_languages(form):
     form.school_menu.value = "gs-kleeblatt"
-    nav = form.widget.children[1].value
-    assert nav.startswith('<nav aria-label="Schritte" class="rk-steps">')
-    assert '<li><a href="#rk-step-1">1. Ihre Plattform</a></li>' in nav
-    assert '<a href="#rk-step-6">6. Stellungnahme der/des Datenschutzbeauftragten (Art. 35 Abs. 2 DS-GVO)</a>' in nav
+    form.open_button.click()
+    steps = form.folds
+    assert [f.title for f in steps.values()][0] == "1. Ihre Plattform" and len(steps) == 7
+    assert steps["advice"].title == "6. Stellungnahme der/des Datenschutzbeauftragten (Art. 35 Abs. 2 DS-GVO)"
+    assert {f.heading.level for f in steps.values()} == {3} and not any(f.opened for f in steps.values())
+    assert sorted(form.inputs) == ["assessed_by", "assessed_on", "school.id", "school.kind", "school.name"]
+    steps["views"].opened = True
+    assert form.inputs["dsfa.views.parents.sought"].description == "Stellungnahme eingeholt?"
+    assert not any(key.startswith(("risks.", "dsfa.advice.")) for key in form.inputs)  # only what was opened
+    steps["advice"].opened = True
     html = "".join(x.value for x in widgets(form.widget) if hasattr(x, "value") and isinstance(x.value, str))
-    assert '<h3 id="rk-step-6" tabindex="-1">6. Stellungnahme' in html
     assert "Diesen Schritt füllt die oder der Datenschutzbeauftragte aus, nicht die Schule." in html
     assert "Schulelternrat" in html  # the councils as the district names them
-    assert form.inputs["dsfa.views.parents.sought"].description == "Stellungnahme eingeholt?"
+    steps["risks"].opened = True
+    modules = [f for name, f in form.folds.items() if name.startswith("risks.")]
+    assert [f.heading.level for f in modules] == [4] * 7 and not any(f.opened for f in modules)
     form.language_menu.value = "en"
-    assert '<a href="#rk-step-1">1. Your platform</a>' in form.widget.children[1].value
-    assert form.inputs["platform.modules.accounts"].description == "User accounts (mandatory, always on)"
+    assert form.folds["platform"].title == "1. Your platform"
+    assert [name for name, f in form.folds.items() if f.opened] == ["risks", "views", "advice"]  # still open
+    assert form.inputs["dsfa.views.parents.sought"].description == "View sought?"
     assert "<b>State of the DPIA:</b> draft" in form.dsfa_line.value
 
 
@@ -600,7 +627,8 @@ def position_rounded(form: CaptureForm, name: str, number: str) -> tuple[int, in
 
 def test_panel_titles_count_in_german_singular_and_plural(form):
     form.open("gs-kleeblatt")
-    titles = form.accordion.titles
+    unfold_all(form)
+    titles = [fold.title for fold in form.folds.values()]
     assert "E-Mail (1 Risiko, 0 offen)" in titles and "Erweiterungen von Drittanbietern (1 Risiko, 1 offen)" in titles
     assert "Benutzerkonten (7 Risiken, 0 offen)" in titles
     assert not [t for t in titles if "(1 Risiken" in t]

@@ -1,10 +1,10 @@
-"""`riskkit capture`: the capture notebook served as a Voilà app on 127.0.0.1, with a token, no code shown, idle
-kernels culled and nothing loaded from other hosts (own template, riskkit/capture/templates/voila)."""
+"""`riskkit capture`: the capture notebook served as a Voilà app on 127.0.0.1, with a link for the DPO (the district)
+and one per school (that school only, access.py), no code shown or run from a browser, idle kernels culled and
+nothing loaded from other hosts (own template, riskkit/capture/templates/voila)."""
 
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -21,10 +21,13 @@ from ..model.errors import RiskkitError
 from ..model.i18n import label
 from ..notebooks import CAPTURE, notebook_path
 from ..reports.transport import IPC
+from . import access
 
 TEMPLATE = "riskkit-capture"
 IDENTITY = "riskkit.capture.login.TokenOnlyIdentityProvider"  # no login form: a short page without the token
-KERNEL_MANAGER = "riskkit.capture.kernels.UnboundedIOPubKernelManager"  # no widget message dropped
+KERNEL_MANAGER = "riskkit.capture.kernels.CaptureKernelManager"  # widget messages only, none dropped
+CONFIG = "c.VoilaConfiguration.prelaunch_hook = __import__('riskkit.capture.access').capture.access.prelaunch\n"
+LINKS = "capture-links.csv"  # beside the key, in the district's .riskkit folder
 DEFAULT_PORT = 8866
 DEFAULT_IDLE_SECONDS = 600
 DISTRICT_ENV = "RISKKIT_DISTRICT"  # read by notebooks/capture.ipynb
@@ -37,11 +40,12 @@ def template_root() -> Path:
     return Path(str(resources.files("riskkit.capture") / "templates"))
 
 
-def voila_command(notebook: Path, port: int, idle_seconds: int, private: Path) -> list[str]:
+def voila_command(notebook: Path, port: int, idle_seconds: int, private: Path, lang: str = "de") -> list[str]:
     """The Voilà command line: local only, fixed port, own template, no tracebacks, idle kernels culled, kernels on
-    IPC where the platform has it. It holds no secret (any local user can read it with `ps`): Voilà reads the token
-    from the file named by JUPYTER_TOKEN_FILE (see `token_file`). The notebook's trust is checked against a
-    signature store in the `private` folder (see `trust`), not the user's Jupyter data folder."""
+    IPC where the platform has it, the page in the district's language. It holds no secret (any local user can read
+    it with `ps`): Voilà reads the token from the file named by JUPYTER_TOKEN_FILE (see `token_file`). The notebook's
+    trust is checked against a signature store in the `private` folder (see `trust`), and Voilà's only config file
+    is `private/voila.py` (the prelaunch hook, see `access.prelaunch`), not the user's Jupyter folders."""
     return [
         sys.executable, "-m", "voila", str(notebook),
         "--no-browser",
@@ -52,6 +56,8 @@ def voila_command(notebook: Path, port: int, idle_seconds: int, private: Path) -
         f"--Voila.identity_provider_class={IDENTITY}",
         f"--NotebookNotary.db_file={private / NOTARY_DB}",
         f"--NotebookNotary.secret_file={private / NOTARY_SECRET}",
+        f"--Voila.config_file_paths={private}",
+        f"--HTMLExporter.language_code={lang}",
         *(["--KernelManager.transport=ipc"] if IPC else []),
         f"--VoilaConfiguration.multi_kernel_manager_class={KERNEL_MANAGER}",
         f"--VoilaConfiguration.template={TEMPLATE}",
@@ -92,19 +98,23 @@ def check_port_free(port: int) -> None:
 
 
 def serve(district_dir: Path, port: int = DEFAULT_PORT, idle_seconds: int = DEFAULT_IDLE_SECONDS,
-          echo: Callable[[str], None] = print, log: Path | None = None) -> int:
-    """Run the app until Ctrl-C (or SIGTERM); prints the URL with its token once the server answers.
+          echo: Callable[[str], None] = print, log: Path | None = None, new_links: bool = False) -> int:
+    """Run the app until Ctrl-C (or SIGTERM); prints the DPO's link once the server answers and writes the schools'
+    links to a file beside the key (`new_links`: a new key first, which revokes every earlier link).
 
     The terminal shows only riskkit's own lines, in the district's language; Voilà's messages go to `log` (appended)
     or nowhere."""
     district, _ = read_district(district_dir)  # fail here, in words, if the district itself is broken
     notebook = notebook_path(CAPTURE)
     check_port_free(port)
-    token = secrets.token_urlsafe(24)
+    key = access.key(district_dir, new=new_links)
+    token = access.token(key, access.DISTRICT)
     private = Path(tempfile.mkdtemp(prefix="riskkit-capture-"))  # 0700: only this user can enter it
+    (private / "voila.py").write_text(CONFIG, encoding="utf-8")
     env = {
         **os.environ,
         DISTRICT_ENV: str(Path(district_dir).resolve()),
+        access.KEY_ENV: str(key.resolve()),
         "JUPYTER_PATH": os.pathsep.join(p for p in (str(template_root()), os.environ.get("JUPYTER_PATH")) if p),
         "JUPYTER_TOKEN_FILE": str(token_file(private, token)),
     }
@@ -112,13 +122,18 @@ def serve(district_dir: Path, port: int = DEFAULT_PORT, idle_seconds: int = DEFA
     trust(notebook, private)
     lang = district.config.language
     output = open(log, "a", encoding="utf-8") if log else subprocess.DEVNULL  # closed in `finally`
-    server = subprocess.Popen(voila_command(notebook, port, idle_seconds, private), env=env, cwd=notebook.parent,
+    server = subprocess.Popen(voila_command(notebook, port, idle_seconds, private, lang), env=env, cwd=notebook.parent,
                               stdin=subprocess.DEVNULL, stdout=output, stderr=output)
     for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # stop Voilà too when we are told to stop
         signal.signal(stop_signal, _exit)
     try:
         _wait_until_listening(server, port, log)
-        echo(f"{district.config.name}: http://127.0.0.1:{port}/?token={token}")
+        base = f"http://127.0.0.1:{port}"
+        echo(f"{district.config.name}: {base}/?token={token}")
+        names = {school_id: a.school.name for school_id, a in district.schools.items()}
+        links = key.with_name(LINKS)
+        count = access.write_links(links, key, district_dir, names, base)
+        echo(label("capture.school_links", lang).format(count=count, file=links))
         echo(label("capture.stop_hint", lang))
         return server.wait()
     except KeyboardInterrupt:

@@ -12,8 +12,10 @@ from .fields import html
 class Question(w.HBox):
     """Empty until `ask`; answering closes the question's widgets and, for "yes", runs the action."""
 
-    def ask(self, question: str, yes: str, cancel: str, action: Callable[[], None]) -> None:
-        """Show `question` (plain text) with a `yes` button that runs `action` and a `cancel` button."""
+    def ask(self, question: str, yes: str, cancel: str, action: Callable[[], None],
+            on_cancel: Callable[[], None] = lambda: None) -> None:
+        """Show `question` (plain text) with a `yes` button that runs `action` and a `cancel` button that runs
+        `on_cancel`."""
         go_on = w.Button(description=yes, button_style="warning", layout=w.Layout(width="auto"))
         stop = w.Button(description=cancel)
         message = html("strong", question)
@@ -23,8 +25,7 @@ class Question(w.HBox):
             for child in self.children:
                 child.close()
             self.children = []
-            if run:
-                action()
+            (action if run else on_cancel)()
 
         go_on.on_click(lambda _: answer(True))
         stop.on_click(lambda _: answer(False))

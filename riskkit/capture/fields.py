@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from ..figures.markup import macro, text_label
 from ..model.i18n import Lang, label
+from .aria import Disclosure
 
 FRAGMENTS = "form.html.j2"  # the capture form's markup, autoescaped (riskkit/figures/templates)
 CHOOSE = ""  # the value of a menu's "please choose" entry (a None value would show an empty menu)
@@ -65,11 +66,49 @@ class Lazy(w.VBox):
         self._build: Callable[[], list[w.Widget]] | None = build
         self.set(visible)
 
+    @property
+    def built(self) -> bool:
+        return self._build is None
+
     def set(self, visible: bool) -> None:
         if visible and self._build:
             build, self._build = self._build, None
             self.children = build()
         show(self, visible)
+
+
+class Fold(w.VBox):
+    """A disclosure heading (aria.Disclosure) over contents that `build` makes when first opened; `on_open` and
+    `on_close` run after each opening and closing."""
+
+    def __init__(self, title: str, build: Callable[[], list[w.Widget]], level: int,
+                 on_open: Callable[[], None], on_close: Callable[[], None]):
+        self.heading = Disclosure(title=title, level=level)
+        self.body = Lazy(build, False)
+        self._on = {True: on_open, False: on_close}
+        super().__init__([self.heading, self.body])
+        self.add_class("rk-fold")
+        self.heading.observe(lambda change: self._show(change["new"]), "expanded")
+
+    @property
+    def opened(self) -> bool:
+        return self.heading.expanded
+
+    @opened.setter
+    def opened(self, value: bool) -> None:
+        self.heading.expanded = value  # the heading's observer builds, shows or hides the contents
+
+    @property
+    def title(self) -> str:
+        return self.heading.title
+
+    @title.setter
+    def title(self, value: str) -> None:
+        self.heading.title = value
+
+    def _show(self, value: bool) -> None:
+        self.body.set(value)
+        self._on[value]()
 
 
 def close(widget: w.Widget, keep: w.Widget | None = None) -> None:

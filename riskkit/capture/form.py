@@ -13,14 +13,15 @@ import ipywidgets as w
 from markupsafe import Markup
 
 from ..figures.markup import risk_numbers
-from ..model.assessment import SCHOOL_KINDS, RiskResult
-from ..model.district import read_district
+from ..model.assessment import SCHOOL_KINDS, RiskResult, school_path
+from ..model.district import SCHOOLS_DIR, read_district
 from ..model.errors import RiskkitError, ValidationError
 from ..model.i18n import LANGUAGES, Lang, counted_key, label
 from ..model.status import threshold
+from .aria import LiveRegion
 from .dialog import Question
 from .dsfasteps import DecisionStep, advice_step, questions_step, threshold_step, threshold_text, views_step
-from .fields import CHOOSE, Fields, close, fragment, html, row, show
+from .fields import CHOOSE, Fields, Fold, close, fragment, html, row, show
 from .platformstep import PlatformStep
 from .livematrix import LiveMatrix
 from .riskcard import RiskCard
@@ -29,6 +30,12 @@ from .summary import legend_html, status_line, summary_html
 
 NEW = "_new"  # the school menu's entry for a new school; no school id can start with "_"
 SIDEBAR_PX = 530
+# The form's steps in the order a DSFA is read: (name, the note on who fills it in, has an intro, its fields' keys)
+STEPS = [
+    ("platform", None, True, "platform."), ("threshold", None, True, "dsfa.threshold."), ("risks", None, False, "risks."),
+    ("questions", None, True, "dsfa.answers."), ("views", None, True, "dsfa.views."),
+    ("advice", "form.step.advice_note", False, "dsfa.advice."), ("decision", "form.step.decision_note", False, "dsfa.decision."),
+]
 STYLE = """<style>
 .rk-form { font-size: 14px; max-width: 1500px; }
 .rk-form h2 { margin: 0.2em 0; }
@@ -50,33 +57,49 @@ STYLE = """<style>
 .rk-risk { border: 1px solid #b0b0b0; border-radius: 4px; padding: 4px 12px 10px; margin-bottom: 14px; }
 .rk-sub { border-left: 3px solid #d0d0d0; padding-left: 10px; margin-top: 6px; }
 .rk-sidebar { position: sticky; top: 0; align-self: flex-start; }
+/* the matrix sticks beside the form only if no box around it clips (Lumino's and the output area's do) */
+.jp-OutputArea:has(.rk-sidebar), .jp-OutputArea-child:has(.rk-sidebar), .jp-OutputArea-output:has(.rk-sidebar),
+.rk-form, .rk-form > .rk-row, .rk-form > .rk-row > .widget-box { overflow: visible !important; }
+.rk-school-menu select { min-width: 0; }
+/* narrower than form and matrix side by side: the matrix goes below the form, and on a phone it is drawn smaller */
+@media (max-width: 940px) { .rk-sidebar { position: static; width: 100% !important; } }
+@media (max-width: 600px) { .rk-live-matrix { zoom: 0.66; } }
 .rk-summary table { border-collapse: collapse; margin: 4px 0 10px; }
 .rk-summary th, .rk-summary td { border: 1px solid #c0c0c0; padding: 2px 6px; text-align: left; vertical-align: top; }
 .rk-summary caption { text-align: left; font-weight: 700; }
 .rk-status { font-size: 1.05em; }
 .rk-legend { list-style: none; margin: 0 0 8px; padding: 0; display: flex; flex-wrap: wrap; gap: 2px 14px; }
 .rk-legend svg { vertical-align: -3px; }
-.rk-step { border-top: 2px solid #5a5a5a; margin-top: 18px; padding-top: 4px; }
+.rk-step { padding: 0 2px 8px 8px; }
 .rk-step h5 { margin: 0.4em 0 0.1em; font-size: 1em; }
-.rk-steps ul { display: flex; flex-wrap: wrap; gap: 2px 18px; margin: 4px 0 8px; padding-left: 0; list-style: none; }
-.rk-steps a { color: #0b4f9c; }
+.rk-fold .rk-fold .rk-fold-button { background: #fff; }
 .rk-role-note { background: #fff4d6; border-left: 4px solid #8a5a00; padding: 4px 8px; }
 .rk-default { background: #eef3f8; padding: 4px 8px; }
 .rk-dsfa-status ul { margin: 0 0 6px; }
 .rk-form a:focus, .rk-form input:focus, .rk-form textarea:focus, .rk-form select:focus, .rk-form button:focus,
-.rk-form h3:focus { outline: 3px solid #0b4f9c; outline-offset: 2px; }
+.rk-form h3:focus, .rk-form input::-webkit-calendar-picker-indicator:focus {
+  outline: 3px solid #0b4f9c !important; outline-offset: 2px; }
 </style>"""
 
 
-def capture_form(district_dir: str | Path, lang: Lang | None = None, school: str | None = None) -> CaptureForm | w.HTML:
-    """The capture form of a district folder; a plain message instead if the district itself cannot be loaded."""
+def capture_form(district_dir: str | Path, lang: Lang | None = None, school: str | None = None,
+                 only: bool = False) -> CaptureForm | w.HTML:
+    """The capture form of a district folder; a plain message instead if the district itself cannot be loaded.
+    `only`: the form of `school` alone (a school's link): no other school is read, listed or can be created."""
     try:
-        district, problems = read_district(district_dir)
+        if only:
+            exists = school_path(Path(district_dir) / SCHOOLS_DIR, school).is_file()
+            district, problems = read_district(district_dir, only=[school] if exists else [])
+            problems = [p for p in problems if Path(p.file).stem == school]
+        else:
+            district, problems = read_district(district_dir)
     except RiskkitError as exc:
+        if only:  # the district's own files: the DPO's to see and mend
+            return html("district_invalid", label("form.district_invalid", lang or "de"), label("form.ask_dpo", lang or "de"))
         return html("district_invalid", label("form.district_invalid", lang or "de"), exc.text(lang or "de"))
-    form = CaptureForm(CaptureSession(district, problems), lang or district.config.language)
+    form = CaptureForm(CaptureSession(district, problems), lang or district.config.language, only=school if only else None)
     if school:
-        form.open(school)
+        form.open(school if not only or exists else NEW)
     return form
 
 
@@ -84,10 +107,12 @@ class CaptureForm:
     """The form of one district. `widget` is what a notebook or Voilà shows; `inputs` and `errors` hold each
     field's input and its message area, keyed like the school file (`risks.profiling.likelihood`)."""
 
-    def __init__(self, session: CaptureSession, lang: Lang):
+    def __init__(self, session: CaptureSession, lang: Lang, only: str | None = None):
         self.session = session
+        self.only = only  # the one school this form may open (a school's link), or None (the district)
         self.lang: Lang = lang
         self.started = False  # a school was chosen (or a new one begun)
+        self.opened_folds: set[str] = set()  # the steps and module panels the user has open, kept over rebuilds
         self.figure = LiveMatrix(SIDEBAR_PX, 470)  # one per form: plotly.js reaches the browser once
         self._message: Callable[[], Markup] = Markup  # the status line, written anew in each language
         self._retired: tuple[w.Widget, ...] = ()  # the widgets the last rebuild replaced, closed at the next one
@@ -122,6 +147,8 @@ class CaptureForm:
             return
         if target == NEW:
             self.session.new_school()
+            if self.only:
+                self.session.draft.school_id = self.only
             self._message = lambda: self.fields.markup("form.new_started")
         else:
             try:
@@ -154,9 +181,8 @@ class CaptureForm:
             reason = str(exc)
             self._say(lambda: fragment("not_saved", self.t("form.not_saved"), reason))
             return None
-        with self.fields.quietly():
-            self.school_menu.options = self._school_options()
-            self.school_menu.value = self.session.school_id
+        self.school_menu.options = self._school_options()
+        self.school_menu.value = self.session.school_id
         self.inputs["school.id"].disabled = True
         self.reload_button.disabled = False
         self._say(lambda: self.fields.markup("form.saved", file=path.name))
@@ -174,14 +200,17 @@ class CaptureForm:
     # ---- building the widgets ----
 
     def _render(self) -> None:
-        """(Re)build every widget from the session (on load and language switch); the open panel stays open."""
-        panel = self.accordion.selected_index if self.started and hasattr(self, "accordion") else None
+        """(Re)build the widgets from the session (on load and language switch); the open steps stay open and
+        only they are built (a closed step is built when it is first opened)."""
         old = self.widget.children
         self.fields = Fields(self.lang, self._edited)
-        self._status_lines: dict[str, w.HTML] = {}
+        self.folds: dict[str, Fold] = {}  # the steps by name, the risk step's module panels as `risks.<module>`
+        self._status_lines: dict[str, w.HTML] = {}  # of the risk cards built so far
         self._cards: dict[str, w.Widget] = {}
         self._lines: dict[str, Markup] = {}  # each risk's status line as last rendered
         self._shown: list[tuple] | None = None  # the levels the matrix and summary show
+        self.threshold_line: w.HTML | None = None
+        self.decision: DecisionStep | None = None
         s = self.session
         problems = self._problem_list(self.t("form.file_invalid"), [p.text(self.lang) for p in s.problems]) if s.problems else ""
         header = html("header", Markup(STYLE), self.t("form.title"), self.t("form.district"), s.district.config.name,
@@ -190,34 +219,38 @@ class CaptureForm:
             options=[(label("form.language_name", x), x) for x in LANGUAGES], value=self.lang,
             description=self.t("form.language"), style={"button_width": "auto"})
         language.observe(lambda c: self.set_language(c["new"]), "value")
-        self.school_menu = w.Dropdown(options=self._school_options(), description=self.t("form.school"),
-                                      value=(NEW if s.is_new else s.school_id) if self.started else CHOOSE,
-                                      layout=w.Layout(width="32em"), style={"description_width": "initial"})
+        options = self._school_options()
+        self.school_menu = w.Dropdown(options=options, description=self.t("form.school"),
+                                      value=(NEW if s.is_new else s.school_id) if self.started else options[0][1],
+                                      layout=w.Layout(width="32em", max_width="100%"), style={"description_width": "initial"})
         self.school_menu.add_class("rk-school-menu")
-        self.school_menu.observe(self._on_school, "value")
+        self.open_button = w.Button(description=self.t("form.open"))
+        self.open_button.on_click(lambda _: self._open_chosen())
+        if self.only:  # a school's link: its school is open, there is nothing else to choose
+            show(self.school_menu, False)
+            show(self.open_button, False)
         self.reload_button = w.Button(description=self.t("form.reload"), disabled=not self.started or s.is_new)
         self.reload_button.on_click(lambda _: self.reload())
         self.save_button = w.Button(description=self.t("form.save"), button_style="primary", disabled=not self.started)
         self.save_button.on_click(lambda _: self.save())
         self.dirty_marker = w.HTML()
-        self.status = w.HTML(self._message())
-        self.status.add_class("rk-status")
+        self.status = LiveRegion(html=self._message(), lang=self.lang, title=self.t("form.title"))
         self.question = Question()
-        bar = row([self.school_menu, self.reload_button, self.save_button, self.dirty_marker], align_items="center")
+        bar = row([self.school_menu, self.open_button, self.reload_button, self.save_button, self.dirty_marker],
+                  align_items="center")
         self.dsfa_line = w.HTML()
         self.dsfa_line.add_class("rk-dsfa-status")
         children: list[w.Widget] = [header, language, bar, self.question, self.status]
         if self.started:
-            children.insert(1, html("steps_nav", self.t("form.steps"), [(id, text) for id, text, *_ in self._steps()]))
             children.insert(-2, self.dsfa_line)
-            form = w.VBox(self._sections(panel), layout=w.Layout(flex="1 1 0%", min_width="0"))
+            form = w.VBox([self._details(), *self._steps()], layout=w.Layout(flex="1 1 360px", min_width="0"))
             self.figure.draw(s.results(), s.district.matrix, self.lang)
             self.summary = w.HTML()
             self.summary.add_class("rk-summary")
             side = w.VBox([self.figure, w.HTML(legend_html(self.lang)), self.summary],
                           layout=w.Layout(width=f"{SIDEBAR_PX}px", flex="0 0 auto"))
             side.add_class("rk-sidebar")
-            children.append(row([form, side], flex_flow="row", align_items="flex-start"))
+            children.append(row([form, side], align_items="flex-start"))
         else:
             children.append(html("strong_paragraph", self.t("form.start_hint")))
         self.widget.children = children
@@ -231,12 +264,15 @@ class CaptureForm:
 
     def _school_options(self) -> list[tuple[str, str | None]]:
         schools = [(f"{a.school.name} ({sid})", sid) for sid, a in self.session.district.schools.items()]
+        if self.only:
+            return schools or [(self.t("form.new_school"), NEW)]
         return [(self.t("form.choose_school"), CHOOSE), *schools, (self.t("form.new_school"), NEW)]
 
     def _details(self) -> w.VBox:
         d, f = self.session.draft, self.fields
         kinds = [(self.t(f"kind.{k}"), k) for k in SCHOOL_KINDS]
-        school_id = w.Text(d.school_id, placeholder=self.t("form.school_id_placeholder"), disabled=not self.session.is_new)
+        school_id = w.Text(d.school_id, placeholder=self.t("form.school_id_placeholder"),
+                           disabled=not self.session.is_new or bool(self.only))
         fields = [
             f.field("school.id", school_id, self.t("form.school_id"), lambda v: setattr(d, "school_id", v)),
             f.field("school.name", w.Text(d.school_name), self.t("form.school_name"),
@@ -250,52 +286,75 @@ class CaptureForm:
         ]
         return w.VBox([html("heading", 3, self.t("form.details")), *fields])
 
-    def _steps(self) -> list[tuple[str, str, str | None, str | None]]:
-        """The form's steps in the order a DSFA is read: (anchor id, heading, note on who fills it in, intro)."""
-        t = self.t
-        return [(f"rk-step-{i + 1}", f"{i + 1}. {t(f'form.step.{name}')}", t(note) if note else None,
-                 t(f"form.step.{name}_intro") if intro else None)
-                for i, (name, note, intro) in enumerate([
-                    ("platform", None, True), ("threshold", None, True), ("risks", None, False),
-                    ("questions", None, True), ("views", None, True), ("advice", "form.step.advice_note", False),
-                    ("decision", "form.step.decision_note", False)])]
-
-    def _sections(self, panel: int | None) -> list[w.Widget]:
-        """The school's details, then one section per step, each under its heading (an anchor of the steps list)."""
+    def _steps(self) -> list[Fold]:
+        """One fold per step, in the order a DSFA is read, each built when first opened."""
         s, f = self.session, self.fields
         cat, config, matrix = s.catalogue, s.district.config, s.district.matrix
         self.numbers = risk_numbers(cat.risks)
-        headings = [html("step_heading", id, text, intro, note) for id, text, note, intro in self._steps()]
-        platform, threshold, risks, questions, views, advice, decision = headings
-        self.threshold_box, self.threshold_line = threshold_step(s.draft, cat, config, f, threshold)
-        self.decision = DecisionStep(s.draft, self.numbers, cat, matrix, f, decision)
-        risk_step = w.VBox([risks, html("paragraph", self.t("form.risks_heading")), self._risks(panel)])
-        risk_step.add_class("rk-step")
-        return [
-            self._details(),
-            PlatformStep(s.draft, cat, f, platform).widget,
-            self.threshold_box,
-            risk_step,
-            questions_step(s.draft, cat, f, questions),
-            views_step(s.draft, config, f, views),
-            advice_step(s.draft, self.numbers, cat, matrix, f, advice),
-            self.decision.widget,
-        ]
 
-    def _risks(self, panel: int | None) -> w.Accordion:
-        """One panel per platform module; a risk with several modules goes under its first."""
+        def threshold() -> w.Widget:
+            box, self.threshold_line = threshold_step(s.draft, cat, config, f, intro("threshold"))
+            return box
+
+        def decision() -> w.Widget:
+            self.decision = DecisionStep(s.draft, self.numbers, cat, matrix, f, intro("decision"))
+            return self.decision.widget
+
+        def intro(name: str) -> w.HTML:
+            note, has_intro = next((note, has) for step, note, has, _ in STEPS if step == name)
+            return html("step_intro", self.t(f"form.step.{name}_intro") if has_intro else None,
+                        self.t(note) if note else None)
+
+        build = {
+            "platform": lambda: PlatformStep(s.draft, cat, f, intro("platform")).widget,
+            "threshold": threshold,
+            "risks": lambda: w.VBox([html("paragraph", self.t("form.risks_heading")), *self._modules()]),
+            "questions": lambda: questions_step(s.draft, cat, f, intro("questions")),
+            "views": lambda: views_step(s.draft, config, f, intro("views")),
+            "advice": lambda: advice_step(s.draft, self.numbers, cat, matrix, f, intro("advice")),
+            "decision": decision,
+        }
+        return [self._fold(name, f"{i + 1}. {self.t(f'form.step.{name}')}", 3, lambda name=name: [build[name]()])
+                for i, (name, *_) in enumerate(STEPS)]
+
+    def _modules(self) -> list[Fold]:
+        """The risk step: one fold per platform module; a risk with several modules goes under its first."""
         cat = self.session.catalogue
-        modules = [m for m in cat.modules if any(r.modules[0] == m.id for r in cat.risks)]
-        panels = []
-        for module in modules:
-            cards = [RiskCard(r, self.numbers[r.id], self.session, self.fields, self._refresh)
-                     for r in cat.risks if r.modules[0] == module.id]
-            self._status_lines.update({card.risk.id: card.status for card in cards})
-            self._cards.update({card.risk.id: card.widget for card in cards})
-            panels.append(w.VBox([card.widget for card in cards]))
-        self.accordion = w.Accordion(panels, selected_index=panel)
-        self._modules = modules
-        return self.accordion
+        self._module_ids = [m.id for m in cat.modules if any(r.modules[0] == m.id for r in cat.risks)]
+
+        def cards(module: str) -> list[w.Widget]:
+            built = [RiskCard(r, self.numbers[r.id], self.session, self.fields, self._refresh)
+                     for r in cat.risks if r.modules[0] == module]
+            self._status_lines.update({card.risk.id: card.status for card in built})
+            self._cards.update({card.risk.id: card.widget for card in built})
+            return [card.widget for card in built]
+
+        return [self._fold(f"risks.{m}", cat.module(m).title[self.lang], 4, lambda m=m: cards(m))
+                for m in self._module_ids]
+
+    def _fold(self, name: str, title: str, level: int, build: Callable[[], list[w.Widget]]) -> Fold:
+        """A fold that stays open over rebuilds (a language switch, a reload) and brings what it built up to date."""
+        def opened() -> None:
+            self.opened_folds.add(name)
+            if self._shown is not None:  # the school's parts are on screen: bring the new ones up to date
+                self._shown = None
+                self._refresh()
+
+        fold = self.folds[name] = Fold(title, build, level, on_open=opened, on_close=lambda: self.opened_folds.discard(name))
+        if name in self.opened_folds:
+            fold.opened = True
+        return fold
+
+    def unfold(self, key: str) -> None:
+        """Open the step (and the risk's module panel) that holds the field `key`, building it if need be."""
+        step = next((name for name, *_, prefix in STEPS if key.startswith(prefix)), None)
+        if step:
+            self.folds[step].opened = True
+        if step == "risks":
+            risk = self.session.catalogue.risks_by_id.get(key.split(".")[1])
+            if risk:
+                self.folds[f"risks.{risk.modules[0]}"].opened = True
+
 
     # ---- live updates ----
 
@@ -313,28 +372,31 @@ class CaptureForm:
         moved = shown != self._shown  # typing a reason changes no level: leave the matrix and summary alone
         if moved:
             self.figure.move(results, m, lang)  # first, so the browser's slowest step (the redraw) starts first
-        changed = {now[0] for i, now in enumerate(shown) if self._shown is None or self._shown[i] != now}
+        everything = self._shown is None  # after a (re)build or a newly opened part
+        changed = {now[0] for i, now in enumerate(shown) if everything or self._shown[i] != now}
         self._shown = shown
         for r in results:  # a risk's line is rendered again only when it moved or was edited
             if r.risk.id in changed or r.risk.id == risk_id:
-                self._lines[r.risk.id] = line = status_line(r, m, lang, self._raised(r))
-                self._set(self._status_lines[r.risk.id], line)
+                self._lines[r.risk.id] = status_line(r, m, lang, self._raised(r))
+            if r.risk.id in self._status_lines:  # its card is built
+                self._set(self._status_lines[r.risk.id], self._lines[r.risk.id])
+                if moved:
+                    show(self._cards[r.risk.id], r.applicable)
         if moved:
-            for r in results:
-                show(self._cards[r.risk.id], r.applicable)
-            self.decision.update(results, self._lines)
+            if self.decision:
+                self.decision.update(results, self._lines)
             self.summary.value = summary_html(results, self.numbers, m, lang)
-            titles = tuple(self._module_title(module.title[lang], [r for r in results if r.risk.modules[0] == module.id])
-                           for module in self._modules)
-            if titles != self.accordion.titles:  # one message for all titles, and only when they change
-                self.accordion.titles = titles
-        if risk_id is None:  # a risk's own fields do not change the threshold analysis
+            for module in self._module_ids if "risks" in self.folds and self.folds["risks"].body.built else ():
+                title = self._module_title(self.session.catalogue.module(module).title[lang],
+                                           [r for r in results if r.risk.modules[0] == module])
+                self.folds[f"risks.{module}"].title = title  # sent only when it changed
+        if self.threshold_line and (risk_id is None or everything):  # a risk's own fields leave the threshold alone
             config = self.session.district.config
             self._set(self.threshold_line, threshold_text(threshold(self.session.catalogue, config, school).required,
                                                           self.fields))
         self._set(self.dsfa_line, fragment("dsfa_status", self.t("form.dsfa_status"), status.text(lang),
                                            self.t("form.dsfa_blockers"), [b.text(lang) for b in status.blockers]))
-        dirty = self.session.dirty
+        dirty = self.status.dirty = self.session.dirty
         self._set(self.dirty_marker, fragment("dirty_marker", dirty, self.t("form.unsaved" if dirty else "form.all_saved")))
 
     @staticmethod
@@ -363,21 +425,20 @@ class CaptureForm:
     def _say(self, message: Callable[[], Markup]) -> None:
         """Show a status message; `message` writes it in the form's language (again after a language switch)."""
         self._message = message
-        self.status.value = message()
+        self.status.html = message()
 
     def _problem_list(self, head: str, items: list[str]) -> Markup:
         return fragment("problem_list", head, items)
 
     def _show_problems(self, problems: list[FieldProblem]) -> None:
+        """Each problem at its field (its step opened), and all of them in the status line."""
         for p in problems:
+            self.unfold(p.key)
             if p.key in self.errors:
                 self.errors[p.key].value = fragment("field_problem", p.text(self.lang))
-        self._say(lambda: self._problem_list(self.t("form.not_saved_problems", count=len(problems)),
+        self._say(lambda: self._problem_list(self.t(counted_key("form.not_saved_problems", len(problems)),
+                                                    count=len(problems)),
                                              [f"{self._where(p.key)}: {p.text(self.lang)}" for p in problems]))
-        first = next((p.key.split(".")[1] for p in problems if p.key.startswith("risks.")), None)
-        if first:
-            module = self.session.catalogue.risk(first).modules[0]
-            self.accordion.selected_index = next(i for i, m in enumerate(self._modules) if m.id == module)
 
     def _where(self, key: str) -> str:
         """A field described in words: `R3 Profiling – Reason for your estimate`."""
@@ -389,17 +450,19 @@ class CaptureForm:
             return f"{self.numbers[risk.id]} {risk.title[self.lang]} – {caption}"
         return caption
 
-    def _on_school(self, change: dict) -> None:
-        if self.fields.quiet:
-            return
-        target = change["new"]
-        with self.fields.quietly():
-            self.school_menu.value = change["old"]  # stays until the change really happens
-        self._guard(lambda: self.open(target))
+    def _open_chosen(self) -> None:
+        """Open the school chosen in the menu (the menu alone opens nothing: arrow keys run through it)."""
+        chosen, current = self.school_menu.value, (NEW if self.session.is_new else self.session.school_id)
 
-    def _guard(self, action: Callable[[], None]) -> None:
+        def keep() -> None:
+            self.school_menu.value = current if self.started else CHOOSE
+
+        self._guard(lambda: self.open(chosen), keep)
+
+    def _guard(self, action: Callable[[], None], on_cancel: Callable[[], None] = lambda: None) -> None:
         """Run `action` now, or after asking whether to discard unsaved changes."""
         if self.session.dirty:
-            self.question.ask(self.t("form.discard_question"), self.t("form.discard"), self.t("form.cancel"), action)
+            self.question.ask(self.t("form.discard_question"), self.t("form.discard"), self.t("form.cancel"), action,
+                              on_cancel)
         else:
             action()

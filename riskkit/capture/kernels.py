@@ -1,4 +1,5 @@
-"""The kernel manager of `riskkit capture`: kernel messages are not dropped on the server's side of their way.
+"""The kernel manager of `riskkit capture`: a browser may send its kernel widget messages only (no code to run), and
+kernel messages are not dropped on the server's side of their way.
 
 Opening a school sends a burst of a few thousand widget messages. ZeroMQ keeps at most 1,000 messages queued per
 socket and silently drops the rest while the server is busy; over IPC (which the app uses, see reports.transport)
@@ -15,9 +16,15 @@ import zmq
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 
 
-class UnboundedIOPubKernelManager(AsyncMappingKernelManager):
-    """Voilà's default kernel manager, whose sockets to the kernels queue every message they receive."""
+# What the page's widgets send; an execute request (code) from a browser is dropped by the server with a warning.
+WIDGET_MESSAGES = ["comm_open", "comm_msg", "comm_close", "comm_info_request", "kernel_info_request"]
+
+
+class CaptureKernelManager(AsyncMappingKernelManager):
+    """Voilà's default kernel manager, whose sockets to the kernels queue every message they receive and whose
+    kernels take only widget messages from a browser (Voilà runs the notebook itself, not through the browser)."""
 
     def __init__(self, **kwargs: object):
         super().__init__(**kwargs)
+        self.allowed_message_types = WIDGET_MESSAGES
         self.context.setsockopt(zmq.RCVHWM, 0)  # the default of every socket made from it later, IOPub included

@@ -1,16 +1,18 @@
-"""What a browser gets at `riskkit capture` without the right token: a short page in the district's language that
-says to open the link from the terminal — no login form, no password set-up (Jupyter's English login page)."""
+"""Who a browser is at `riskkit capture`: the DPO or one school, known by the token of its link (access.py); without
+a right token a short page in the district's language says to open the link it was given — no login form, no
+password set-up (Jupyter's English login page)."""
 
 from __future__ import annotations
 
 import os
 
-from jupyter_server.auth.identity import IdentityProvider
+from jupyter_server.auth.identity import IdentityProvider, User
 from tornado.web import RequestHandler
 
 from ..figures.markup import render
 from ..model.district import district_language
 from ..model.i18n import label
+from .access import KEY_ENV, identify
 from .app import DISTRICT_ENV
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -36,7 +38,13 @@ class TokenPageHandler(RequestHandler):
 
 
 class TokenOnlyIdentityProvider(IdentityProvider):
-    """The token of the link is the only way in; there is no login form and no password."""
+    """The token of the link is the only way in; there is no login form and no password. The user is named after
+    who the token belongs to (`district` or `school:<id>`), and kept in the signed login cookie."""
+
+    async def get_user_token(self, handler: RequestHandler) -> User | None:
+        given = self.get_token(handler)
+        who = identify(os.environ[KEY_ENV], os.environ[DISTRICT_ENV], given) if given else None
+        return User(who) if who else None
 
     def get_handlers(self) -> list[tuple[str, object]]:
         return [(r"/login", TokenPageHandler), (r"/logout", TokenPageHandler)]

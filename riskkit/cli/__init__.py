@@ -184,11 +184,13 @@ def report(district_dir: Path, school_id: str, lang: str | None, formats: list[s
               help="Seconds after which a closed tab's kernel is shut down.")
 @click.option("--log", type=click.Path(dir_okay=False, path_type=Path),
               help="Append Voilà's own messages to this file (default: not kept).")
-def capture(district_dir: Path, port: int, idle_timeout: int, log: Path | None) -> None:
-    """Serve the capture form as a Voilà app on 127.0.0.1 and print its URL (with a token); Ctrl-C stops it."""
+@click.option("--new-links", is_flag=True, help="Make new links for the DPO and every school (the old ones stop working).")
+def capture(district_dir: Path, port: int, idle_timeout: int, log: Path | None, new_links: bool) -> None:
+    """Serve the capture form as a Voilà app on 127.0.0.1: prints the DPO's link (the whole district) and writes each
+    school's link (that school only) to DISTRICT_DIR/.riskkit/capture-links.csv; Ctrl-C stops it."""
     from ..capture.app import serve
 
-    sys.exit(serve(district_dir, port, idle_timeout, echo=click.echo, log=log))
+    sys.exit(serve(district_dir, port, idle_timeout, echo=click.echo, log=log, new_links=new_links))
 
 
 @main.command()
