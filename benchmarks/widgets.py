@@ -1,8 +1,11 @@
-"""Capture form latency: how long one edit takes until the matrix and summary are updated.
+"""Capture form latency: opening the link, opening a school, switching the language, and one edit until the matrix
+and summary are updated.
 
-1. In Python: the form's handler for a likelihood change, a ticked measure and a keystroke in a reason (median of
-   many edits; widgets without a kernel, so no messages are sent).
-2. In a browser (if /usr/bin/chromium exists): `riskkit capture` on a copy of the sample district; from clicking a
+1. In Python: opening a school, the form's handler for a likelihood change, a ticked measure and a keystroke in a
+   reason (median of many edits; widgets without a kernel, so no messages are sent).
+2. In a browser (if /usr/bin/chromium exists): `riskkit capture` on a copy of the sample district; from the link to a
+   usable school menu, from pressing Open to the school's status line and matrix shown, from pressing a language to
+   the status line in it, from opening the risk step and a panel to its first risk shown, and from clicking a
    likelihood or a measure until plotly has redrawn the markers and the frame is painted, measured in the page
    (through Voilà and the kernel, one edit every ~0.3 s).
 
@@ -33,9 +36,13 @@ def python_side(district_dir: Path) -> None:
     form = capture_form(district_dir)
     built = time.perf_counter() - started
     started = time.perf_counter()
-    form.school_menu.value = "gs-kleeblatt"
+    form.open("gs-kleeblatt")
     opened = time.perf_counter() - started
-    print(f"form built in {built * 1000:.0f} ms; school opened (all widgets rebuilt) in {opened * 1000:.0f} ms")
+    started = time.perf_counter()
+    form.unfold(f"{IT}.likelihood")
+    unfolded = time.perf_counter() - started
+    print(f"form built in {built * 1000:.0f} ms; school opened in {opened * 1000:.0f} ms; "
+          f"risk step and a panel opened in {unfolded * 1000:.0f} ms")
 
     def timed(edits) -> list[float]:
         times = []
@@ -78,13 +85,42 @@ def browser_side(district_dir: Path) -> None:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            started = time.perf_counter()
-            page.goto(url)
-            page.wait_for_selector(".rk-school-menu select", timeout=120_000)
-            print(f"Voilà page with the form shown after {time.perf_counter() - started:.1f} s")
-            page.select_option(".rk-school-menu select", label="Grundschule Kleeblatt Birkenfeld (gs-kleeblatt)")
-            page.wait_for_selector(".rk-summary table", timeout=120_000)
+            loads = []
+            for _ in range(3):
+                started = time.perf_counter()
+                page.goto(url)
+                page.wait_for_selector(".rk-school-menu select", timeout=120_000)
+                loads.append(time.perf_counter() - started)
+            print(f"link -> school menu usable: {', '.join(f'{t:.1f}' for t in loads)} s")
+
+            def timed(action, done: str) -> float:
+                started = time.perf_counter()
+                action()
+                page.get_by_text(done).wait_for(timeout=120_000)
+                return time.perf_counter() - started
+
+            def open_school(label: str) -> None:
+                page.select_option(".rk-school-menu select", label=label)
+                page.get_by_role("button", name="Öffnen", exact=True).click()
+
+            schools = [("Grundschule Kleeblatt Birkenfeld (gs-kleeblatt)", "Geladen: gs-kleeblatt.yaml"),
+                       ("Oberschule Wiesental (obs-wiesental)", "Geladen: obs-wiesental.yaml")] * 3
+            opens = [timed(lambda label=label: open_school(label), done) for label, done in schools]
             page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=120_000)  # the matrix is drawn
+            print(f"Open -> school shown: median {statistics.median(opens):.2f} s, max {max(opens):.2f} s "
+                  f"(n={len(opens)})")
+            switches = [timed(lambda name=name: page.get_by_role("button", name=name, exact=True).click(), done)
+                        for name, done in [("English", "Loaded: obs-wiesental.yaml"),
+                                           ("Deutsch", "Geladen: obs-wiesental.yaml")] * 3]
+            print(f"language switch -> status line in it: median {statistics.median(switches):.2f} s, "
+                  f"max {max(switches):.2f} s (n={len(switches)})")
+            open_school("Grundschule Kleeblatt Birkenfeld (gs-kleeblatt)")
+            page.get_by_text("Geladen: gs-kleeblatt.yaml").wait_for(timeout=120_000)
+            started = time.perf_counter()
+            page.get_by_role("button", name="3. Risiken und Maßnahmen").click()
+            page.get_by_role("button", name="Benutzerkonten (7 Risiken, 0 offen)").click()
+            page.wait_for_selector(".rk-risks-identity-theft-likelihood input[type=radio]", timeout=120_000)
+            print(f"risk step and a panel opened -> first risk shown: {time.perf_counter() - started:.2f} s")
             # One edit: click an input, then wait until plotly has redrawn the markers (the SVG of the scatter
             # layer changed) and the browser has painted that frame.
             edit = """async ([selector, index]) => {

@@ -348,7 +348,9 @@ def test_token_culling_and_ctrl_c(district_dir, tmp_path, browser):
         children = psutil.Process(process.pid).children(recursive=True)
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal
         assert process.wait(timeout=30) == 0
-        assert process.stdout.read() == "Beenden mit Strg+C.\nwird beendet …\n"  # the district's language
+        links = district_dir / ".riskkit" / "capture-links.csv"
+        assert process.stdout.read() == (f"Links der 12 Schulen (jede öffnet nur ihre Schule): {links}\n"
+                                         "Beenden mit Strg+C.\nwird beendet …\n")  # the district's language
         assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     finally:
         stop(process, signal.SIGKILL)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import http.client
-import json
 import os
 import re
 import signal

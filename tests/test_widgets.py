@@ -285,7 +285,7 @@ def test_live_matrix_draws_every_cell_once_and_explains_its_symbols_in_html(form
     corners = [(x, y) for t in fills for x, y in zip(t.x, t.y) if x is not None]
     assert len(corners) == 16 * 5 and len(set(corners)) == 25  # 16 closed squares on a 5 x 5 grid of corners
     side = next(box for box in form.widget.children[-1].children if form.summary in box.children)
-    legend = next(c.value for c in side.children if "rk-legend" in getattr(c, "value", ""))
+    legend = next(c.value for c in widgets(side) if "rk-legend" in getattr(c, "value", ""))
     for text in ["Ausgangsrisiko (vor Maßnahmen)", "Restrisiko (nach Maßnahmen)",
                  "Risiko ohne Änderung durch Maßnahmen", "Wirkung der Maßnahmen"]:
         assert f"</svg> {text}</li>" in legend

@@ -16,7 +16,8 @@ class Question(w.HBox):
             on_cancel: Callable[[], None] = lambda: None) -> None:
         """Show `question` (plain text) with a `yes` button that runs `action` and a `cancel` button that runs
         `on_cancel`."""
-        go_on = w.Button(description=yes, button_style="warning", layout=w.Layout(width="auto"))
+        go_on = w.Button(description=yes, layout=w.Layout(width="auto"))
+        go_on.add_class("rk-warning-button")  # ipywidgets' "warning" style is white on orange, below 4.5:1
         stop = w.Button(description=cancel)
         message = html("strong", question)
         message.layout.width = "100%"

@@ -53,16 +53,18 @@ STYLE = """<style>
 .rk-form .widget-button { width: auto; min-width: 8em; }
 .rk-row { gap: 8px 16px; }
 .rk-error { color: #a40000; font-weight: 600; }
+.rk-form .rk-warning-button { background: #8a3b00; color: #fff; }
 .rk-dirty { color: #8a3b00; font-weight: 700; }
 .rk-risk { border: 1px solid #b0b0b0; border-radius: 4px; padding: 4px 12px 10px; margin-bottom: 14px; }
 .rk-sub { border-left: 3px solid #d0d0d0; padding-left: 10px; margin-top: 6px; }
-.rk-sidebar { position: sticky; top: 0; align-self: flex-start; }
+.rk-sidebar { align-self: stretch; }
+.rk-sticky { position: sticky; top: 0; z-index: 1; background: #fff; }
 /* the matrix sticks beside the form only if no box around it clips (Lumino's and the output area's do) */
 .jp-OutputArea:has(.rk-sidebar), .jp-OutputArea-child:has(.rk-sidebar), .jp-OutputArea-output:has(.rk-sidebar),
-.rk-form, .rk-form > .rk-row, .rk-form > .rk-row > .widget-box { overflow: visible !important; }
+.rk-form, .rk-form > .rk-row, .rk-sidebar { overflow: visible !important; }
 .rk-school-menu select { min-width: 0; }
 /* narrower than form and matrix side by side: the matrix goes below the form, and on a phone it is drawn smaller */
-@media (max-width: 940px) { .rk-sidebar { position: static; width: 100% !important; } }
+@media (max-width: 940px) { .rk-sidebar { width: 100% !important; } .rk-sticky { position: static; } }
 @media (max-width: 600px) { .rk-live-matrix { zoom: 0.66; } }
 .rk-summary table { border-collapse: collapse; margin: 4px 0 10px; }
 .rk-summary th, .rk-summary td { border: 1px solid #c0c0c0; padding: 2px 6px; text-align: left; vertical-align: top; }
@@ -247,8 +249,9 @@ class CaptureForm:
             self.figure.draw(s.results(), s.district.matrix, self.lang)
             self.summary = w.HTML()
             self.summary.add_class("rk-summary")
-            side = w.VBox([self.figure, w.HTML(legend_html(self.lang)), self.summary],
-                          layout=w.Layout(width=f"{SIDEBAR_PX}px", flex="0 0 auto"))
+            matrix = w.VBox([self.figure, w.HTML(legend_html(self.lang))])
+            matrix.add_class("rk-sticky")  # stays in view beside the risk being edited
+            side = w.VBox([matrix, self.summary], layout=w.Layout(width=f"{SIDEBAR_PX}px", flex="0 0 auto"))
             side.add_class("rk-sidebar")
             children.append(row([form, side], align_items="flex-start"))
         else:
