@@ -224,7 +224,7 @@ def edit_and_save(page: Page, district_dir: Path, shots: Path, name: str) -> Non
     }
     page.screenshot(path=shots / f"{name}-saved.png")
 
-    # someone else saves the same school meanwhile: Save must refuse and offer a reload
+    # someone else saves the same field meanwhile: Save shows both values to choose from
     page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(r"^3 substanziell")).check()
     expect(page.get_by_text("● Ungespeicherte Änderungen")).to_be_visible()
     theirs = yaml.safe_load(school_file.read_text(encoding="utf-8"))
@@ -232,16 +232,16 @@ def edit_and_save(page: Page, district_dir: Path, shots: Path, name: str) -> Non
     school_file.write_text(yaml.safe_dump(theirs, allow_unicode=True, sort_keys=False), encoding="utf-8")
     on_disk = school_file.read_bytes()
     page.get_by_role("button", name="Speichern", exact=True).click()
-    expect(page.get_by_text("wurde geändert, seit Sie sie geladen haben")).to_be_visible()
+    expect(page.get_by_text("Ihr Wert „3“, gespeichert „1“")).to_be_visible()
     assert school_file.read_bytes() == on_disk
     page.set_viewport_size({"width": 1400, "height": 2000})
     page.screenshot(path=shots / f"{name}-conflict.png")
-    page.get_by_role("button", name="Neu laden und meine Änderungen verwerfen").click()
-    expect(page.get_by_text("Geladen: gs-kleeblatt.yaml")).to_be_visible()
+    page.get_by_role("button", name="Gespeicherte Werte übernehmen und speichern").click()
+    expect(page.get_by_text("Gespeichert: gs-kleeblatt.yaml – zusammengeführt")).to_be_visible()
     expect(page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(r"^1 geringfügig"))).to_be_checked()
     wait_for_marker(page, INHERENT, "R2", (1, 3))
     page.screenshot(path=shots / f"{name}-final.png")
-    assert school_file.read_bytes() == on_disk
+    assert yaml.safe_load(school_file.read_text(encoding="utf-8"))["risks"]["identity-theft"]["likelihood"] == 1
 
 
 def test_voila_app(voila, page, district_dir, tmp_path):

@@ -632,3 +632,37 @@ def test_panel_titles_count_in_german_singular_and_plural(form):
     assert "E-Mail (1 Risiko, 0 offen)" in titles and "Erweiterungen von Drittanbietern (1 Risiko, 1 offen)" in titles
     assert "Benutzerkonten (7 Risiken, 0 offen)" in titles
     assert not [t for t in titles if "(1 Risiken" in t]
+
+
+def someone_else_saves(district_dir: Path, change) -> bytes:
+    path = school_file(district_dir)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path.read_bytes()
+
+
+def test_a_save_after_someone_else_saved_other_fields_merges_both(form, district_dir):
+    choose(form, "gs-kleeblatt")
+    form.inputs[f"{IT}.likelihood"].value = 4
+    someone_else_saves(district_dir, lambda data: data["risks"]["profiling"].update(reason="Von der Leitung ergänzt."))
+    assert form.save() == school_file(district_dir)
+    saved = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))["risks"]
+    assert saved["identity-theft"]["likelihood"] == 4 and saved["profiling"]["reason"] == "Von der Leitung ergänzt."
+    assert form.status.html.startswith("Gespeichert: gs-kleeblatt.yaml – zusammengeführt")
+    assert form.inputs["risks.profiling.reason"].value == "Von der Leitung ergänzt."  # shown in the form too
+    assert not form.session.dirty and form.question.children == ()
+
+
+def test_a_field_both_changed_shows_both_values_to_choose_from(form, district_dir):
+    choose(form, "gs-kleeblatt")
+    form.inputs[f"{IT}.likelihood"].value = 3
+    on_disk = someone_else_saves(district_dir, lambda data: data["risks"]["identity-theft"].update(likelihood=1))
+    assert form.save() is None and school_file(district_dir).read_bytes() == on_disk  # nothing written yet
+    message, keep_mine, take_theirs, cancel = form.question.children
+    assert "R2 Identitätsdiebstahl – Wie wahrscheinlich ist das an Ihrer Schule?: Ihr Wert „3“, gespeichert „1“" in message.value
+    assert (keep_mine.description, take_theirs.description) == (
+        "Meine Werte behalten und speichern", "Gespeicherte Werte übernehmen und speichern")
+    keep_mine.click()
+    saved = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))["risks"]["identity-theft"]
+    assert saved["likelihood"] == 3 and form.inputs[f"{IT}.likelihood"].value == 3 and not form.session.dirty

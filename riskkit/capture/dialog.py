@@ -6,30 +6,39 @@ from collections.abc import Callable
 
 import ipywidgets as w
 
-from .fields import html
+from markupsafe import Markup
+
+from .fields import fragment
 
 
 class Question(w.HBox):
-    """Empty until `ask`; answering closes the question's widgets and, for "yes", runs the action."""
+    """Empty until asked; answering closes the question's widgets and runs the chosen button's action."""
 
     def ask(self, question: str, yes: str, cancel: str, action: Callable[[], None],
             on_cancel: Callable[[], None] = lambda: None) -> None:
         """Show `question` (plain text) with a `yes` button that runs `action` and a `cancel` button that runs
         `on_cancel`."""
-        go_on = w.Button(description=yes, layout=w.Layout(width="auto"))
-        go_on.add_class("rk-warning-button")  # ipywidgets' "warning" style is white on orange, below 4.5:1
-        stop = w.Button(description=cancel)
-        message = html("strong", question)
-        message.layout.width = "100%"
+        self.choose(fragment("strong", question), [(yes, action)], cancel, on_cancel)
 
-        def answer(run: bool) -> None:
+    def choose(self, question: Markup, choices: list[tuple[str, Callable[[], None]]], cancel: str,
+               on_cancel: Callable[[], None] = lambda: None) -> None:
+        """Show `question` (markup from the form's templates) with a button per choice and a `cancel` button."""
+        message = w.HTML(question, layout=w.Layout(width="100%"))
+        buttons = []
+        for text, action in choices:
+            button = w.Button(description=text, layout=w.Layout(width="auto"))
+            button.add_class("rk-warning-button")  # ipywidgets' "warning" style is white on orange, below 4.5:1
+            button.on_click(lambda _, action=action: answer(action))
+            buttons.append(button)
+        stop = w.Button(description=cancel)
+        stop.on_click(lambda _: answer(on_cancel))
+
+        def answer(action: Callable[[], None]) -> None:
             for child in self.children:
                 child.close()
             self.children = []
-            (action if run else on_cancel)()
+            action()
 
-        go_on.on_click(lambda _: answer(True))
-        stop.on_click(lambda _: answer(False))
-        self.children = [message, go_on, stop]
+        self.children = [message, *buttons, stop]
         self.layout = w.Layout(flex_flow="row wrap", border="2px solid #8a3b00", padding="6px")
         self.add_class("rk-row")

@@ -175,10 +175,7 @@ class CaptureForm:
             self._show_problems(exc.problems)
             return None
         except SaveConflict as exc:
-            school_id = exc.path.stem
-            self.question.ask(self.t("form.conflict", file=exc.path.name), self.t("form.reload_discard"),
-                              self.t("form.cancel"), lambda: self.open(school_id))
-            return None
+            return self._merge(exc.path)
         except (RiskkitError, OSError) as exc:
             reason = str(exc)
             self._say(lambda: fragment("not_saved", self.t("form.not_saved"), reason))
@@ -190,6 +187,35 @@ class CaptureForm:
         self._say(lambda: self.fields.markup("form.saved", file=path.name))
         self._refresh()
         return path
+
+    def _merge(self, path: Path, prefer: str | None = None) -> Path | None:
+        """Someone else saved this school meanwhile: take what only they changed, keep what only this draft changed,
+        and save; fields both changed differently are shown with both values to choose. A saved file that cannot be
+        read (or is gone) leaves only a reload."""
+        try:
+            conflicts = self.session.merge_saved(prefer)
+        except (RiskkitError, OSError):
+            school_id = path.stem
+            self.question.ask(self.t("form.conflict", file=path.name), self.t("form.reload_discard"),
+                              self.t("form.cancel"), lambda: self.open(school_id))
+            return None
+        if conflicts:
+            def value(v: object) -> str:
+                return self.t("form.conflict_empty") if v in (None, "", []) else (
+                    ", ".join(map(str, v)) if isinstance(v, list) else str(v))
+
+            self.question.choose(
+                fragment("conflict_list", self.t("form.conflict_both", file=path.name),
+                         [(self._where(c.key), self.t("form.conflict_mine"), value(c.mine), self.t("form.conflict_theirs"),
+                           value(c.theirs)) for c in conflicts]),
+                [(self.t("form.keep_mine"), lambda: self._merge(path, "mine")),
+                 (self.t("form.take_theirs"), lambda: self._merge(path, "theirs"))], self.t("form.cancel"))
+            return None
+        self._render()  # the fields show the merged values
+        saved = self.save()
+        if saved:
+            self._say(lambda: self.fields.markup("form.merged", file=saved.name))
+        return saved
 
     def reload(self) -> None:
         """Re-read the school's file; asks first if there are unsaved changes."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,8 +24,8 @@ from ..model.messages import translate
 from ..model.yamlio import key_path
 from .draft import Draft, DsfaDraft, PlannedDraft, PlatformDraft, RiskDraft
 
-__all__ = ["CaptureSession", "Draft", "FieldProblem", "FileStamp", "InvalidDraft", "PlannedDraft", "SaveConflict",
-           "check_draft"]
+__all__ = ["CaptureSession", "Conflict", "Draft", "FieldProblem", "FileStamp", "InvalidDraft", "PlannedDraft",
+           "SaveConflict", "check_draft", "three_way"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,52 @@ class SaveConflict(FileConflict):
     def __init__(self, path: Path):
         self.path = Path(path)
         RiskkitError.__init__(self, f"{path} changed on disk since it was loaded; reload it before saving")
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A field both this draft and someone else's save changed, to different values (None: not set)."""
+
+    key: str  # keyed like the school file: `risks.profiling.likelihood`
+    mine: object
+    theirs: object
+
+
+_MISSING = object()
+
+
+def _leaves(data: object, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], object]]:
+    """Every value of a school file's data with its key path; a list is one value."""
+    if isinstance(data, dict) and data:
+        for key, value in data.items():
+            yield from _leaves(value, (*prefix, str(key)))
+    else:
+        yield prefix, data
+
+
+def three_way(base: dict, mine: dict, theirs: dict, prefer: str | None = None) -> tuple[dict, list[Conflict]]:
+    """Merge two edits of `base`: what only one side changed is taken from it; a field both changed differently is a
+    conflict, settled by `prefer` ("mine" or "theirs") or else listed (and left as theirs in the result)."""
+    b, m, t = dict(_leaves(base)), dict(_leaves(mine)), dict(_leaves(theirs))
+    merged: dict = {}
+    conflicts: list[Conflict] = []
+    for path in dict.fromkeys([*m, *t, *b]):  # this draft's order first
+        was, ours, other = b.get(path, _MISSING), m.get(path, _MISSING), t.get(path, _MISSING)
+        if ours == was or ours == other:
+            value = other
+        elif other == was or prefer == "mine":
+            value = ours
+        else:
+            value = other
+            if prefer is None:
+                conflicts.append(Conflict(".".join(path), None if ours is _MISSING else ours,
+                                          None if other is _MISSING else other))
+        if value is not _MISSING:
+            node = merged
+            for part in path[:-1]:
+                node = node.setdefault(part, {})
+            node[path[-1]] = value
+    return merged, conflicts
 
 
 Need = Callable[..., None]
@@ -262,6 +308,24 @@ class CaptureSession:
         self.district.schools = dict(sorted({**self.district.schools, school_id: assessment}.items()))
         self.school_id, self.stamp = school_id, before
         self._start(Draft.from_assessment(assessment, self.catalogue))
+
+    def merge_saved(self, prefer: str | None = None) -> list[Conflict]:
+        """Bring into the draft what someone else saved since this school was loaded: what only they changed is taken,
+        what only this draft changed is kept. Returns the fields both changed differently and changes nothing, unless
+        `prefer` ("mine" or "theirs") settles them. Raises ValidationError if the saved file cannot be read."""
+        path = self.path(self.school_id)
+        stamp = FileStamp.of(path)
+        saved, problems = read_school(path, self.catalogue)
+        if problems:
+            raise ValidationError(problems)
+        theirs = Draft.from_assessment(saved, self.catalogue)
+        merged, conflicts = three_way(self.baseline.to_data(self.catalogue), self.draft.to_data(self.catalogue),
+                                      theirs.to_data(self.catalogue), prefer)
+        if conflicts:
+            return conflicts
+        self.draft = Draft.from_assessment(SchoolAssessment.model_validate(merged), self.catalogue)
+        self.baseline, self.stamp = theirs, stamp
+        return []
 
     def _start(self, draft: Draft) -> None:
         self.draft = draft
