@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import datetime
 from html import escape
 from pathlib import Path
 
@@ -140,9 +141,10 @@ def test_html_english_content_art36_and_action_plan(reports, district):
     for r in results:
         assert r.risk.title["en"] in text  # parsed text: Jinja writes ' as &#39;, html.escape as &#x27;
     plan = html.split('<table class="plan">')[1].split("</table>")[0]
-    rows = re.findall(r'<tr><td class="num">(\d{4}-\d\d-\d\d)</td>.*?</tr>', plan)
-    assert rows == sorted(rows) and len(rows) == 3
-    overdue = [d for d in rows if d < TODAY.isoformat()]
+    rows = re.findall(r'<tr><td class="num">([A-Z][a-z]{2} \d{1,2}, \d{4})</td>.*?</tr>', plan)  # English dates
+    days = [datetime.strptime(row, "%b %d, %Y").date() for row in rows]
+    assert days == sorted(days) and len(rows) == 3
+    overdue = [row for row, day in zip(rows, days) if day < TODAY]
     assert len(overdue) == 1
     assert re.search(rf'<td class="num">{overdue[0]}</td>.*?<span class="overdue">overdue</span>', plan)
     assert plan.count('<span class="overdue">overdue</span>') == 1

@@ -100,7 +100,7 @@ def test_pick_school_change_likelihood_tick_measure_save(form, district_dir):
     before = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))
     reason_input = form.inputs[f"{IT}.reason"]
     form.save_button.click()
-    assert form.status.html == "Gespeichert: gs-kleeblatt.yaml"
+    assert "Gespeichert: gs-kleeblatt.yaml" in form.status.html
     assert form.folds["risks.accounts"].opened and form.inputs[f"{IT}.reason"] is reason_input  # no rebuild
     assert "Keine ungespeicherten Änderungen" in form.dirty_marker.value
     after = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))
@@ -182,17 +182,18 @@ def test_removing_a_planned_measure_renumbers_the_rows(form):
     assert "Keine ungespeicherten Änderungen" in form.dirty_marker.value  # back to what was loaded
 
 
-def test_save_refuses_when_the_file_changed_on_disk_and_offers_reload(form, district_dir):
+def test_save_over_a_file_someone_broke_meanwhile_offers_only_a_reload(form, district_dir):
     choose(form, "gs-kleeblatt")
     form.inputs[f"{IT}.likelihood"].value = 3
     # the first "likelihood: 2" in the file is identity-theft's
     theirs = school_file(district_dir).read_text(encoding="utf-8").replace("likelihood: 2", "likelihood: 1", 1)
-    school_file(district_dir).write_text(theirs, encoding="utf-8")  # someone else saved meanwhile
+    school_file(district_dir).write_text(theirs + "unknown_key: 1\n", encoding="utf-8")  # saved with a fault
     assert form.save() is None
-    assert school_file(district_dir).read_text(encoding="utf-8") == theirs
+    assert school_file(district_dir).read_text(encoding="utf-8") == theirs + "unknown_key: 1\n"  # nothing merged
     question, reload_button, cancel = form.question.children
     assert "Die Datei gs-kleeblatt.yaml wurde geändert, seit Sie sie geladen haben" in question.value
     assert (reload_button.description, cancel.description) == ("Neu laden und meine Änderungen verwerfen", "Abbrechen")
+    school_file(district_dir).write_text(theirs, encoding="utf-8")  # mended
     reload_button.click()
     assert form.question.children == ()
     assert form.inputs[f"{IT}.likelihood"].value == 1  # theirs; the own unsaved 3 is discarded
@@ -264,7 +265,7 @@ def test_new_school(form, district_dir):
     form.inputs["school.id"].value = "gs-neustadt"
     form.inputs["risks.profiling.likelihood"].value = 3
     form.save_button.click()
-    assert form.status.html == "Gespeichert: gs-neustadt.yaml"
+    assert "Gespeichert: gs-neustadt.yaml" in form.status.html
     assert yaml.safe_load(school_file(district_dir, "gs-neustadt").read_text(encoding="utf-8")) == {
         "school": {"id": "gs-neustadt", "name": "Grundschule Neustadt", "kind": "primary"},
         "assessed_on": "2026-11-23",
@@ -651,7 +652,7 @@ def test_a_save_after_someone_else_saved_other_fields_merges_both(form, district
     assert saved["identity-theft"]["likelihood"] == 4 and saved["profiling"]["reason"] == "Von der Leitung ergänzt."
     assert form.status.html.startswith("Gespeichert: gs-kleeblatt.yaml – zusammengeführt")
     assert form.inputs["risks.profiling.reason"].value == "Von der Leitung ergänzt."  # shown in the form too
-    assert not form.session.dirty and form.question.children == ()
+    assert not form.session.dirty and "„Bewertet am“ nennt noch" in form.question.children[0].value  # no conflict
 
 
 def test_a_field_both_changed_shows_both_values_to_choose_from(form, district_dir):
@@ -666,3 +667,36 @@ def test_a_field_both_changed_shows_both_values_to_choose_from(form, district_di
     keep_mine.click()
     saved = yaml.safe_load(school_file(district_dir).read_text(encoding="utf-8"))["risks"]["identity-theft"]
     assert saved["likelihood"] == 3 and form.inputs[f"{IT}.likelihood"].value == 3 and not form.session.dirty
+
+
+def test_after_a_save_notes_on_what_is_open_or_overdue_and_an_offer_to_date_it_today(form, district_dir):
+    choose(form, "gs-kleeblatt")
+    form.buttons[f"{IT}.measures_planned"].click()
+    form.inputs[f"{IT}.measures_planned[0].measure"].value = "log-evaluation"
+    form.inputs[f"{IT}.measures_planned[0].owner"].value = "Schulleitung"
+    form.inputs[f"{IT}.measures_planned[0].due"].value = date(2026, 1, 15)  # before TODAY
+    assert form.save() == school_file(district_dir)  # saving stays possible
+    assert "Gespeichert: gs-kleeblatt.yaml. Bitte beachten Sie:" in form.status.html
+    assert "<li>7 Risiken sind noch nicht bewertet – die DSFA ist erst vollständig" in form.status.html
+    assert "R2 Identitätsdiebstahl: die geplante Maßnahme „Protokollauswertung zur Aufklärung" in form.status.html
+    assert "war bis 15.01.2026 fällig" in form.status.html
+    message, today, keep = form.question.children
+    assert message.value == "<b>„Bewertet am“ nennt noch den 22.09.2026. Auf heute (23.11.2026) setzen?</b>"
+    assert (today.description, keep.description) == ("Auf heute setzen und speichern", "Nein, so lassen")
+    today.click()
+    assert read_yaml(school_file(district_dir))[0]["assessed_on"] == TODAY.isoformat() and form.question.children == ()
+    form.inputs[f"{IT}.reason"].value += " Ergänzt."
+    form.save()
+    assert form.question.children == ()  # offered once per school
+
+
+def test_a_long_text_shows_its_length_near_and_over_the_limit(form):
+    choose(form, "gs-kleeblatt")
+    reason, note = form.inputs[f"{IT}.reason"], form.errors[f"{IT}.reason"]
+    reason.value = "x" * 4600
+    assert note.value == "4.600 von höchstens 5.000 Zeichen"
+    reason.value = "x" * 5200
+    assert note.value == "⚠ 5.200 Zeichen – höchstens 5.000 sind möglich; bitte kürzen Sie den Text."
+    assert form.save() is None and "⚠" in form.errors[f"{IT}.reason"].value  # refused, the problem at its field
+    reason.value = "Kurz."
+    assert note.value == ""

@@ -14,7 +14,7 @@ import ipywidgets as w
 from markupsafe import Markup
 
 from ..figures.markup import macro, text_label
-from ..model.i18n import Lang, label
+from ..model.i18n import TEXT_LIMIT, Lang, label, number_text
 from .aria import Disclosure
 
 FRAGMENTS = "form.html.j2"  # the capture form's markup, autoescaped (riskkit/figures/templates)
@@ -191,5 +191,14 @@ class Fields:
             return
         setter(value)
         if key in self.errors:
-            self.errors[key].value = ""
+            self.errors[key].value = self._length(value)
         self._on_edit(key)
+
+    def _length(self, value: Any) -> str:
+        """A text's length against the limit, once it is near it (a counter while typing; over it, a problem)."""
+        if not isinstance(value, str) or len(value) < TEXT_LIMIT * 0.9:
+            return ""
+        count, limit = number_text(len(value), self.lang), number_text(TEXT_LIMIT, self.lang)
+        if len(value) > TEXT_LIMIT:
+            return fragment("field_problem", self.t("form.text_too_long", count=count, limit=limit))
+        return self.t("form.text_near_limit", count=count, limit=limit)

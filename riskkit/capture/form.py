@@ -16,7 +16,7 @@ from ..figures.markup import risk_numbers
 from ..model.assessment import SCHOOL_KINDS, RiskResult, school_path
 from ..model.district import SCHOOLS_DIR, read_district
 from ..model.errors import RiskkitError, ValidationError
-from ..model.i18n import LANGUAGES, Lang, counted_key, label
+from ..model.i18n import LANGUAGES, Lang, counted_key, date_text, label
 from ..model.status import threshold
 from .aria import LiveRegion
 from .dialog import Question
@@ -115,6 +115,7 @@ class CaptureForm:
         self.lang: Lang = lang
         self.started = False  # a school was chosen (or a new one begun)
         self.opened_folds: set[str] = set()  # the steps and module panels the user has open, kept over rebuilds
+        self._offered_today: set[str | None] = set()  # schools offered "assessed on: today" after a save
         self.figure = LiveMatrix(SIDEBAR_PX, 470)  # one per form: plotly.js reaches the browser once
         self._message: Callable[[], Markup] = Markup  # the status line, written anew in each language
         self._retired: tuple[w.Widget, ...] = ()  # the widgets the last rebuild replaced, closed at the next one
@@ -184,9 +185,43 @@ class CaptureForm:
         self.school_menu.value = self.session.school_id
         self.inputs["school.id"].disabled = True
         self.reload_button.disabled = False
-        self._say(lambda: self.fields.markup("form.saved", file=path.name))
+        self._say(lambda: self._saved(path.name))
         self._refresh()
+        self._offer_today()
         return path
+
+    def _saved(self, file: str) -> Markup:
+        """The message after a save, with what the law lets a school save but it should know: risks not assessed
+        yet, planned measures past their due date."""
+        s, notes = self.session, []
+        still_open = sum(r.open for r in s.results())
+        if still_open:
+            notes.append(self.t(counted_key("form.note_open", still_open), count=still_open))
+        for risk in s.catalogue.risks:
+            for plan in s.draft.risks[risk.id].measures_planned:
+                if plan.due and plan.measure and plan.due < s.today:
+                    notes.append(self.t("form.note_overdue", risk=f"{self.numbers[risk.id]} {risk.title[self.lang]}",
+                                        measure=s.catalogue.measure(plan.measure).title[self.lang],
+                                        due=date_text(plan.due, self.lang)))
+        if not notes:
+            return self.fields.markup("form.saved", file=file)
+        return self._problem_list(self.t("form.saved_with_notes", file=file), notes)
+
+    def _offer_today(self) -> None:
+        """Once per school and session: offer to set "assessed on" to today when it names an earlier day."""
+        s = self.session
+        day = s.draft.assessed_on
+        if not day or day >= s.today or s.school_id in self._offered_today:
+            return
+        self._offered_today.add(s.school_id)
+
+        def today() -> None:
+            self.inputs["assessed_on"].value = s.today
+            self.save()
+
+        self.question.choose(fragment("strong", self.t("form.assessed_on_offer", day=date_text(day, self.lang),
+                                                       today=date_text(s.today, self.lang))),
+                             [(self.t("form.assessed_on_today"), today)], self.t("form.assessed_on_keep"))
 
     def _merge(self, path: Path, prefer: str | None = None) -> Path | None:
         """Someone else saved this school meanwhile: take what only they changed, keep what only this draft changed,

@@ -18,10 +18,11 @@ function tie(error) {
   if (!error.id) error.id = `rk-problem-${++counter}`;
   const field = error.previousElementSibling;
   if (!field) return;
-  const problem = error.textContent.trim() !== "";
+  const said = error.textContent.trim() !== "";
+  const problem = error.textContent.trim().startsWith("⚠");  // a problem (a length counter alone is none)
   for (const input of field.querySelectorAll("input, textarea, select")) {
     const described = (input.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== error.id);
-    if (problem) described.push(error.id);
+    if (said) described.push(error.id);
     if (described.length) input.setAttribute("aria-describedby", described.join(" "));
     else input.removeAttribute("aria-describedby");
     if (input.type !== "radio" && input.type !== "checkbox") {

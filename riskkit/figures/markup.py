@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..model.catalogue import Effect, Risk
-from ..model.i18n import Lang, label
+from ..model.i18n import Lang, date_text, label
 
 # Outputs may carry {"riskkit": {"title": ..., "lang": ...}} metadata; the exported document takes its title from it.
 META_KEY = "riskkit"
@@ -55,7 +55,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         extensions=["jinja2.ext.do"],
     )
-    env.globals.update(label=label, text_label=text_label)
+    env.globals.update(label=label, text_label=text_label, date_text=date_text)
     return env
 
 

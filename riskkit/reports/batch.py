@@ -29,7 +29,7 @@ from typing import Any
 
 from ..model.district import DISTRICT_FILE, SCHOOLS_DIR, District, read_district, school_files
 from ..model.errors import MISSING, Problem, RiskkitError, ValidationError
-from ..model.i18n import label
+from ..model.i18n import label, number_text
 from ..model.yamlio import write_atomic
 from ..notebooks import DISTRICT_OVERVIEW, notebook_path
 from .browser import DEFAULT_TIMEOUT as BROWSER_TIMEOUT
@@ -398,9 +398,8 @@ def _plan_district(
 
 
 def seconds_text(seconds: float, lang: str) -> str:
-    """Seconds with one decimal, a decimal comma in German."""
-    text = f"{seconds:.1f}"
-    return text.replace(".", ",") if lang == "de" else text
+    """Seconds with one decimal, as the language writes them (2,5 / 2.5)."""
+    return number_text(seconds, lang, 1)
 
 
 def _render_all(

@@ -23,7 +23,7 @@ from ..model.assessment import assess_risk
 from ..model.catalogue import Measure
 from ..model.district import District, read_district
 from ..model.errors import Problem
-from ..model.i18n import Lang, label
+from ..model.i18n import Lang, date_text, label
 from ..model.method import LEVELS, RISK_LEVELS
 from ..model.status import STEPS
 from ..model.yamlio import write_atomic
@@ -551,7 +551,7 @@ class Overview:
             (label("overview.dpo", lang), d.config.dpo.name + (f" ({d.config.dpo.email})" if d.config.dpo.email else "")),
             (label("overview.catalogue", lang), f"{d.catalogue.title[lang]} ({d.catalogue.ref})"),
             (label("overview.method", lang), d.matrix.title[lang]),
-            (label("overview.as_of", lang), self.today.isoformat()),
+            (label("overview.as_of", lang), date_text(self.today, lang)),
             (label("overview.school_count", lang), str(len(d.schools) + len(self.invalid_files))),
         ]
         conclusion = self.t("conclusion", needed=len(self.prior), schools=len(d.schools),

@@ -26,7 +26,7 @@ from ..model.catalogue import (
 from ..model.district import District, load_district
 from ..model.dsfa import Dsfa, QuestionAnswer
 from ..model.errors import RiskkitError
-from ..model.i18n import LANGUAGES, Lang, counted_key, label
+from ..model.i18n import LANGUAGES, Lang, counted_key, date_text, label
 from ..model.platform import Platform
 from ..model.status import DsfaStatus, Threshold
 from ..figures.plots import risk_matrix_figure
@@ -154,7 +154,7 @@ class SchoolView:
         return text_label(counted_key(f"report.{key}", count), self.lang, count=count, **values)
 
     def date(self, day: date) -> str:
-        return day.strftime(label("report.date_format", self.lang))
+        return date_text(day, self.lang)
 
     def level_name(self, level: str | None) -> str:
         return self.district.matrix.risk_level_name(level, self.lang) if level else label("report.open", self.lang)
