@@ -27,13 +27,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from nbformat.sign import NotebookNotary
+
 from ..model.district import DISTRICT_FILE, SCHOOLS_DIR, District, read_district, school_files
 from ..model.errors import MISSING, Problem, RiskkitError, ValidationError
 from ..model.i18n import label, number_text
 from ..model.yamlio import write_atomic
 from ..notebooks import DISTRICT_OVERVIEW, notebook_path
 from .browser import DEFAULT_TIMEOUT as BROWSER_TIMEOUT
-from .render import CELL_TIMEOUT, FORMATS, SCHOOL_NOTEBOOK, ReportError, check_formats
+from .render import CELL_TIMEOUT, FORMATS, SCHOOL_NOTEBOOK, ReportError, check_formats, trust
 
 OVERVIEW_NOTEBOOK = DISTRICT_OVERVIEW
 OVERVIEW = "overview"
@@ -425,6 +427,7 @@ def _render_all(
             initargs=(formats, limits),
         )
     futures: dict[Future, tuple[_Run, Job, dict[str, str]]] = {}
+    notary = NotebookNotary()  # one signature store connection for the run's notebooks (see render.trust)
     bar = tqdm(total=len(todo), unit="report", disable=not (sys.stderr.isatty() if progress is None else progress))
     say = bar.write if not bar.disable else log
     try:
@@ -438,6 +441,7 @@ def _render_all(
                 documents, seconds = future.result()
                 for kind, path in output_paths(run.out, job.name, formats).items():
                     write_atomic(path, documents[kind])
+                trust(documents["ipynb"], notary)
                 every = output_paths(run.out, job.name, FORMATS)
                 for kind in set(FORMATS) - set(formats):  # a document in a format not asked for now is outdated
                     every[kind].unlink(missing_ok=True)
@@ -471,6 +475,7 @@ def _render_all(
         say("interrupted: pending reports cancelled; finished ones are kept and the next run resumes")
     finally:
         bar.close()
+        notary.close()
         if client is not None:
             client.close()  # cancels what is still pending on the cluster
         elif owned:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
+from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,16 @@ if TYPE_CHECKING:
 
 LEVEL_ORDER = ("high", "medium", "low")
 TEMPLATE = "school.html.j2"
+REPORT_CSS = ("templates", "riskkit_report", "static", "report.css")
+
+
+@cache
+def lab_styles() -> Markup:
+    """The report's stylesheet for the notebook itself (JupyterLab shows outputs with styles of its own: tables
+    right-aligned, no level colours): nested under the `rk-report` boxes of the outputs, so it reaches nothing else,
+    and above JupyterLab's rules for rendered HTML. The exported HTML has the same rules from its template."""
+    css = resources.files(__package__).joinpath(*REPORT_CSS).read_text(encoding="utf-8")
+    return Markup(f"<style>.jp-RenderedHTMLCommon .rk-report {{\n{css}\n}}</style>")
 
 
 def lang_and_day(district: District, lang: str | None, today: str | date | None) -> tuple[Lang, date]:
@@ -245,14 +256,16 @@ class SchoolView:
         ids = {m for r in self.high for m in r.risk.modules if m in used}
         return ", ".join(m.title[self.lang] for m in self.modules_in_use if m.id in ids)
 
-    def _block(self, name: str, *args: Any) -> Block:
-        return Block(macro(TEMPLATE, name, self, *args))
+    def _block(self, name: str, *args: Any, meta: dict[str, str] | None = None, before: Markup = Markup()) -> Block:
+        """A block of the report, in a `rk-report` box that the report's styles are scoped to in JupyterLab."""
+        return Block(Markup('<div class="rk-report">') + before + macro(TEMPLATE, name, self, *args) + Markup("</div>"),
+                     meta)
 
     # -- blocks, in the order of the EDPB DPIA template ---------------------------------------------------------
     def header(self) -> Block:
         """Title and the facts about the assessment: who, when, which catalogue and method, and the DSFA's status."""
         title = label("report.title", self.lang).format(school=self.assessment.school.name)
-        return Block(macro(TEMPLATE, "header", self), {"title": title, "lang": self.lang})
+        return self._block("header", meta={"title": title, "lang": self.lang}, before=lab_styles())
 
     def summary(self) -> Block:
         """Counts per level before and after the measures, and the Art. 36 conclusion in plain words and tense."""
