@@ -497,3 +497,28 @@ def test_phone_and_desktop_layout(voila, page):
     card, matrix = page.locator(".rk-risk-name-search-disclosure").bounding_box(), page.locator(".rk-live-matrix").bounding_box()
     assert matrix["x"] > card["x"] + card["width"] - 1  # beside the risk
     assert 0 <= matrix["y"] and matrix["y"] + matrix["height"] <= 900  # and in view
+
+
+def test_unsaved_work_survives_a_reload_and_the_tab_asks_before_closing(voila, page, district_dir):
+    page.goto(voila)
+    expect(page.locator(".rk-school-menu select")).to_be_visible(timeout=START_TIMEOUT * 1000)
+    open_school(page, KLEEBLATT)
+    unfold(page, RISKS, ACCOUNTS)
+    page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(r"^4 groß")).check()
+    expect(page.get_by_text("● Ungespeicherte Änderungen")).to_be_visible()
+    kept = district_dir / ".riskkit" / "unsaved" / "gs-kleeblatt.json"
+    deadline = time.monotonic() + 30
+    while not kept.exists() and time.monotonic() < deadline:  # kept a second after the last edit
+        time.sleep(0.2)
+    assert kept.exists()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))
+    page.reload()
+    assert dialogs == ["beforeunload"]  # the browser asked before leaving the page with unsaved changes
+    expect(page.locator(".rk-school-menu select")).to_be_visible(timeout=START_TIMEOUT * 1000)
+    open_school(page, KLEEBLATT)
+    page.get_by_role("button", name="Mit den ungespeicherten Änderungen weitermachen").click()
+    expect(page.get_by_text("Ungespeicherte Änderungen wiederhergestellt – bitte speichern.")).to_be_visible()
+    unfold(page, RISKS, ACCOUNTS)
+    expect(page.locator(IT + "-likelihood").get_by_role("radio", name=re.compile(r"^4 groß"))).to_be_checked()
+    wait_for_marker(page, INHERENT, "R2", (4, 3))

@@ -700,3 +700,35 @@ def test_a_long_text_shows_its_length_near_and_over_the_limit(form):
     assert form.save() is None and "⚠" in form.errors[f"{IT}.reason"].value  # refused, the problem at its field
     reason.value = "Kurz."
     assert note.value == ""
+
+
+def test_unsaved_work_survives_a_new_page_until_saved_or_discarded(district_dir):
+    def page() -> CaptureForm:
+        district, problems = read_district(district_dir)
+        return CaptureForm(CaptureSession(district, problems, today=TODAY), "de")
+
+    first = page()
+    choose(first, "gs-kleeblatt")
+    first.inputs[f"{IT}.likelihood"].value = 4
+    first.inputs[f"{IT}.reason"].value = "Geteilte Tablets."
+    kept = district_dir / ".riskkit" / "unsaved" / "gs-kleeblatt.json"
+    assert kept.exists() and (district_dir / ".riskkit").stat().st_mode & 0o077 == 0
+
+    second = page()  # the page was reloaded: a new kernel, a new form
+    choose(second, "gs-kleeblatt")
+    message, resume, discard = second.question.children
+    assert "Für diese Schule gibt es ungespeicherte Änderungen vom" in message.value
+    resume.click()
+    assert second.inputs[f"{IT}.likelihood"].value == 4 and second.inputs[f"{IT}.reason"].value == "Geteilte Tablets."
+    assert second.session.dirty and second.status.html == "Ungespeicherte Änderungen wiederhergestellt – bitte speichern."
+    assert second.save() == school_file(district_dir) and not kept.exists()  # saved: nothing kept any more
+    assert read_school(school_file(district_dir), second.session.catalogue)[0].risks["identity-theft"].likelihood == 4
+
+    third = page()
+    choose(third, "gs-kleeblatt")
+    assert third.question.children == ()  # nothing to offer
+    third.inputs[f"{IT}.likelihood"].value = 1
+    assert kept.exists()
+    choose(third, "bbs-musterau")
+    third.question.children[1].click()  # discard the changes
+    assert not kept.exists()

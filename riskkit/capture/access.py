@@ -26,13 +26,19 @@ DISTRICT = "district"  # who the DPO's link says the user is
 SCHOOL_PREFIX = "school:"  # then the school's id (which cannot hold a ":")
 
 
-def key(district_dir: Path, new: bool = False) -> Path:
-    """The district's capture key file, made (readable by its owner only) if missing or if `new`."""
-    path = Path(district_dir) / KEY_FILE
-    path.parent.mkdir(mode=0o700, exist_ok=True)
-    ignore = path.parent / ".gitignore"
+def private_folder(district_dir: Path) -> Path:
+    """The district's `.riskkit` folder (its owner's only, ignored by git): the key, the links, unsaved drafts."""
+    folder = Path(district_dir) / KEY_FILE.parent
+    folder.mkdir(mode=0o700, exist_ok=True)
+    ignore = folder / ".gitignore"
     if not ignore.exists():
         ignore.write_text("*\n", encoding="ascii")
+    return folder
+
+
+def key(district_dir: Path, new: bool = False) -> Path:
+    """The district's capture key file, made (readable by its owner only) if missing or if `new`."""
+    path = private_folder(district_dir) / KEY_FILE.name
     if new or not path.exists():
         temp = path.with_name(f".{path.name}.{os.getpid()}")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -4,7 +4,9 @@ pieces: fields (the field registry), riskcard (one risk), dialog (the question b
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from ..model.district import SCHOOLS_DIR, read_district
 from ..model.errors import RiskkitError, ValidationError
 from ..model.i18n import LANGUAGES, Lang, counted_key, date_text, label
 from ..model.status import threshold
+from . import unsaved
 from .aria import LiveRegion
 from .dialog import Question
 from .dsfasteps import DecisionStep, advice_step, questions_step, threshold_step, threshold_text, views_step
@@ -116,6 +119,7 @@ class CaptureForm:
         self.started = False  # a school was chosen (or a new one begun)
         self.opened_folds: set[str] = set()  # the steps and module panels the user has open, kept over rebuilds
         self._offered_today: set[str | None] = set()  # schools offered "assessed on: today" after a save
+        self._keep_timer: asyncio.TimerHandle | None = None  # the pending write of the unsaved draft
         self.figure = LiveMatrix(SIDEBAR_PX, 470)  # one per form: plotly.js reaches the browser once
         self._message: Callable[[], Markup] = Markup  # the status line, written anew in each language
         self._retired: tuple[w.Widget, ...] = ()  # the widgets the last rebuild replaced, closed at the next one
@@ -165,6 +169,53 @@ class CaptureForm:
             self._message = lambda: self.fields.markup("form.loaded", file=name)
         self.started = True
         self._render()
+        if target != NEW:
+            self._offer_unsaved(target)
+
+    def _offer_unsaved(self, school_id: str) -> None:
+        """A draft of this school kept from an earlier page (closed or reloaded unsaved): offer to go on with it."""
+        s = self.session
+        kept = unsaved.kept(s.district.path, school_id)
+        if kept is None:
+            return
+        if kept.draft == s.draft:
+            unsaved.forget(s.district.path, school_id)
+            return
+
+        def resume() -> None:
+            s.resume(kept.draft, kept.base, kept.stamp)
+            self._message = lambda: self.fields.markup("form.unsaved_resumed")  # said by the rebuilt form
+            self._render()
+
+        when = f"{date_text(kept.at.date(), self.lang)}, {kept.at:%H:%M}"
+        self.question.choose(fragment("strong", self.t("form.unsaved_found", when=when)),
+                             [(self.t("form.unsaved_resume"), resume)], self.t("form.unsaved_discard"),
+                             lambda: unsaved.forget(s.district.path, school_id))
+
+    def _keep_unsaved(self) -> None:
+        """Keep the draft for a reload of the page, a second after the last edit (at once outside a kernel)."""
+        s = self.session
+        if s.is_new or not s.dirty:
+            return
+        if self._keep_timer:
+            self._keep_timer.cancel()
+
+        def write() -> None:
+            self._keep_timer = None
+            if not s.is_new and s.dirty:
+                unsaved.keep(s.district.path, s.school_id, unsaved.Unsaved(s.draft, s.baseline, s.stamp, datetime.now()))
+
+        try:
+            self._keep_timer = asyncio.get_running_loop().call_later(1.0, write)
+        except RuntimeError:  # no event loop (a script or test): write now
+            write()
+
+    def _forget_unsaved(self) -> None:
+        if self._keep_timer:
+            self._keep_timer.cancel()
+            self._keep_timer = None
+        if not self.session.is_new:
+            unsaved.forget(self.session.district.path, self.session.school_id)
 
     def save(self) -> Path | None:
         """Save the draft; problems appear at their fields, a file changed on disk is refused with an offer to reload."""
@@ -185,6 +236,7 @@ class CaptureForm:
         self.school_menu.value = self.session.school_id
         self.inputs["school.id"].disabled = True
         self.reload_button.disabled = False
+        self._forget_unsaved()
         self._say(lambda: self._saved(path.name))
         self._refresh()
         self._offer_today()
@@ -231,8 +283,13 @@ class CaptureForm:
             conflicts = self.session.merge_saved(prefer)
         except (RiskkitError, OSError):
             school_id = path.stem
+
+            def reload() -> None:
+                self._forget_unsaved()
+                self.open(school_id)
+
             self.question.ask(self.t("form.conflict", file=path.name), self.t("form.reload_discard"),
-                              self.t("form.cancel"), lambda: self.open(school_id))
+                              self.t("form.cancel"), reload)
             return None
         if conflicts:
             def value(v: object) -> str:
@@ -461,6 +518,7 @@ class CaptureForm:
         self._set(self.dsfa_line, fragment("dsfa_status", self.t("form.dsfa_status"), status.text(lang),
                                            self.t("form.dsfa_blockers"), [b.text(lang) for b in status.blockers]))
         dirty = self.status.dirty = self.session.dirty
+        self._keep_unsaved()
         self._set(self.dirty_marker, fragment("dirty_marker", dirty, self.t("form.unsaved" if dirty else "form.all_saved")))
 
     @staticmethod
@@ -526,7 +584,11 @@ class CaptureForm:
     def _guard(self, action: Callable[[], None], on_cancel: Callable[[], None] = lambda: None) -> None:
         """Run `action` now, or after asking whether to discard unsaved changes."""
         if self.session.dirty:
-            self.question.ask(self.t("form.discard_question"), self.t("form.discard"), self.t("form.cancel"), action,
+            def discard() -> None:
+                self._forget_unsaved()
+                action()
+
+            self.question.ask(self.t("form.discard_question"), self.t("form.discard"), self.t("form.cancel"), discard,
                               on_cancel)
         else:
             action()

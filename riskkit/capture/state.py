@@ -327,6 +327,10 @@ class CaptureSession:
         self.baseline, self.stamp = theirs, stamp
         return []
 
+    def resume(self, draft: Draft, base: Draft, stamp: FileStamp | None) -> None:
+        """Go on with a draft kept from an earlier page (see unsaved.py), based on the file as it was then."""
+        self.draft, self.baseline, self.stamp = draft, base, stamp
+
     def _start(self, draft: Draft) -> None:
         self.draft = draft
         self.baseline = copy.deepcopy(draft)
