@@ -732,3 +732,30 @@ def test_unsaved_work_survives_a_new_page_until_saved_or_discarded(district_dir)
     choose(third, "bbs-musterau")
     third.question.children[1].click()  # discard the changes
     assert not kept.exists()
+
+
+def test_the_dpo_puts_back_a_kept_version_of_a_broken_school_file(form, district_dir):
+    path = school_file(district_dir)
+    original = path.read_bytes()
+    choose(form, "gs-kleeblatt")
+    form.inputs[f"{IT}.reason"].value = "Geteilte Tablets."
+    form.save()  # the file before this save is kept in the history
+    path.write_text("school: [broken", encoding="utf-8")  # then the file is broken by hand
+    district, problems = read_district(district_dir)
+    dpo = CaptureForm(CaptureSession(district, problems, today=TODAY), "de")
+    repair = dpo.widget.children[1]
+    assert "Dateien reparieren" in repair.children[0].value
+    menu, restore = repair.children[1].children
+    assert len(menu.options) == 1 and menu.options[0][0].endswith(" UTC")
+    restore.click()
+    assert path.read_bytes() == original and dpo.session.problems == []
+    assert "Wiederhergestellt: gs-kleeblatt.yaml" in dpo.status.html
+    history = district_dir / "schools" / ".history"
+    assert b"school: [broken" in [p.read_bytes() for p in history.iterdir()]  # the broken text is kept too
+    assert "gs-kleeblatt" in [v for _, v in dpo.school_menu.options]
+
+
+def test_a_school_link_shows_no_repair_and_no_other_file(district_dir):
+    school_file(district_dir, "gs-am-lindenweg").write_text("school: [broken", encoding="utf-8")
+    form = capture_form(district_dir, school="gs-kleeblatt", only=True)
+    assert form._repairs() == [] and "gs-am-lindenweg" not in str([c for c in widgets(form.widget)])

@@ -18,6 +18,7 @@ from ..figures.markup import risk_numbers
 from ..model.assessment import SCHOOL_KINDS, RiskResult, school_path
 from ..model.district import SCHOOLS_DIR, read_district
 from ..model.errors import RiskkitError, ValidationError
+from ..model.history import restore, versions
 from ..model.i18n import LANGUAGES, Lang, counted_key, date_text, label
 from ..model.status import threshold
 from . import unsaved
@@ -360,7 +361,7 @@ class CaptureForm:
                   align_items="center")
         self.dsfa_line = w.HTML()
         self.dsfa_line.add_class("rk-dsfa-status")
-        children: list[w.Widget] = [header, language, bar, self.question, self.status]
+        children: list[w.Widget] = [header, *self._repairs(), language, bar, self.question, self.status]
         if self.started:
             children.insert(-2, self.dsfa_line)
             form = w.VBox([self._details(), *self._steps()], layout=w.Layout(flex="1 1 360px", min_width="0"))
@@ -382,6 +383,34 @@ class CaptureForm:
         self._retired = old
         if self.started:
             self._refresh()
+
+    def _repairs(self) -> list[w.Widget]:
+        """For the DPO: each school file that cannot be read, with its kept earlier versions to put back."""
+        if self.only:
+            return []
+        folder, boxes = self.session.district.schools_dir, []
+        broken = dict.fromkeys(Path(p.file) for p in self.session.problems if Path(p.file).parent == folder)
+        for file in broken:
+            kept = versions(folder, file.stem)
+            if not kept:
+                boxes.append(html("labelled", file.name, self.t("form.repair_by_hand", file=str(file))))
+                continue
+            menu = w.Dropdown(options=[(f"{date_text(at.date(), self.lang)}, {at:%H:%M} UTC", path) for at, path in kept],
+                              description=self.t("form.repair_version", file=file.name),
+                              style={"description_width": "initial"}, layout=w.Layout(width="auto"))
+            button = w.Button(description=self.t("form.repair_restore"), layout=w.Layout(width="auto"))
+            button.on_click(lambda _, file=file, menu=menu: self._guard(lambda: self._restore(file, menu.value)))
+            boxes.append(row([menu, button], align_items="center"))
+        return [w.VBox([html("heading", 3, self.t("form.repair_heading")), *boxes])] if boxes else []
+
+    def _restore(self, file: Path, version: Path) -> None:
+        """Put a kept version back as a broken school's file, then read the district again."""
+        restore(file.parent, file.stem, version, file)
+        district, problems = read_district(self.session.district.path)
+        self.session = CaptureSession(district, problems, self.session.today)
+        self.started = False
+        self._message = lambda: self.fields.markup("form.repaired", file=file.name)
+        self._render()
 
     def _school_options(self) -> list[tuple[str, str | None]]:
         schools = [(f"{a.school.name} ({sid})", sid) for sid, a in self.session.district.schools.items()]

@@ -17,6 +17,7 @@ from ..model.assessment import SCHOOL_KINDS, RiskResult, SchoolAssessment, check
 from ..model.catalogue import Catalogue
 from ..model.district import District
 from ..model.errors import Problem, RiskkitError, ValidationError
+from ..model.history import keep_previous
 from ..model.locks import FileConflict
 from ..model.i18n import Lang, label
 from ..model.status import DsfaStatus, dsfa_status
@@ -361,6 +362,8 @@ class CaptureSession:
         def unchanged(path: Path) -> None:  # runs under the school's lock, right before the write
             if FileStamp.of(path) != self.stamp:
                 raise SaveConflict(path)
+            if path.exists():
+                keep_previous(path)  # a broken file can be put back to it (CaptureForm, the DPO's link)
 
         try:
             path = self.district.save_school(assessment, unchanged)

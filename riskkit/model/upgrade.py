@@ -6,15 +6,13 @@ Each rewritten file is saved atomically; its previous version is kept in `school
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from .assessment import Migrated
 from .district import SCHOOLS_DIR, District, school_files
+from .history import keep_previous, stamp
 from .i18n import Lang, label
-from .yamlio import write_atomic
-
-HISTORY_DIR = ".history"
 
 
 @dataclass(frozen=True)
@@ -25,22 +23,15 @@ class Upgrade:
     previous: Path | None = None  # the history copy, once written
 
 
-def keep_previous(file: Path, stamp: str) -> Path:
-    """Copy a school file into `schools/.history/<id>.<stamp><suffix>` before it is replaced."""
-    previous = file.parent / HISTORY_DIR / f"{file.stem}.{stamp}{file.suffix}"
-    write_atomic(previous, file.read_bytes())
-    return previous
-
-
 def upgrade_district(district: District, dry_run: bool = False, now: datetime | None = None) -> list[Upgrade]:
     """Rewrite every school file the district read through the catalogue's migration table (none on a dry run)."""
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
+    when = stamp(now)
     files = {f.stem: f for f in school_files(district.path / SCHOOLS_DIR)}
     done = []
     for school_id, migrated in sorted(district.migrations.items()):
         upgrade = Upgrade(school_id, files[school_id], migrated)
         if not dry_run:
-            upgrade = Upgrade(school_id, upgrade.file, migrated, keep_previous(upgrade.file, stamp))
+            upgrade = Upgrade(school_id, upgrade.file, migrated, keep_previous(upgrade.file, when))
             district.save_school(district.school(school_id))
         done.append(upgrade)
     return done

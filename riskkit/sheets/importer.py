@@ -7,7 +7,7 @@ unchanged. Schools with problems are not written; the problems are raised togeth
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,9 +18,9 @@ from ..model.errors import Problem
 from ..model.locks import FileConflict
 from ..model.i18n import Lang, label
 from .intake import read_files
-from ..model.yamlio import key_path, write_atomic
+from ..model.history import keep_previous, stamp
+from ..model.yamlio import key_path
 
-HISTORY_DIR = ".history"
 Action = Literal["created", "updated", "unchanged"]
 
 
@@ -114,7 +114,7 @@ def apply_import(district: District, outcomes: list[Outcome], now: datetime | No
     """Write created and updated schools, each under its lock; an updated school's previous file goes to
     `schools/.history/` first. A school whose file changed since the import read it (or that appeared meanwhile)
     is refused with FileConflict, its file untouched."""
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
+    when = stamp(now)
     done = []
     for outcome in outcomes:
         if outcome.action not in ("updated", "created"):
@@ -132,8 +132,7 @@ def apply_import(district: District, outcomes: list[Outcome], now: datetime | No
             if not same:
                 raise FileConflict(current, "changed since the import read it; nothing was written, import again")
             if expected is not None:
-                kept.append(district.schools_dir / HISTORY_DIR / f"{outcome.school_id}.{stamp}{current.suffix}")
-                write_atomic(kept[0], current.read_bytes())
+                kept.append(keep_previous(current, when))
 
         district.save_school(outcome.assessment, check_and_keep)
         done.append(replace(outcome, previous=kept[0]) if kept else outcome)
