@@ -294,6 +294,7 @@ def test_the_app_passes_axe_core_in_every_state(voila, page, district_dir, tmp_p
     open_school(page, "+ add a new school", "Open")
     expect(page.get_by_text("New school: please fill in the details about the school first.")).to_be_visible()
     found["new school"] = axe_violations(page)
+    expect(page.locator(".js-plotly-plot .scatterlayer path.js-fill")).to_have_count(3)  # a new school's matrix too
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("[role=status]")).to_contain_text("Not saved:")  # said by the live region
     school_id = page.locator(".rk-school-id input")

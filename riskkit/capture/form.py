@@ -468,9 +468,13 @@ class CaptureForm:
                 for i, (name, *_) in enumerate(STEPS)]
 
     def _modules(self) -> list[Fold]:
-        """The risk step: one fold per platform module; a risk with several modules goes under its first."""
+        """The risk step: one fold per platform module, in the order of their first risk's number; a risk with
+        several modules goes under its first."""
         cat = self.session.catalogue
-        self._module_ids = [m.id for m in cat.modules if any(r.modules[0] == m.id for r in cat.risks)]
+        first = {}  # each module's first risk number: the panels follow R1, R2, ...
+        for i, risk in enumerate(cat.risks):
+            first.setdefault(risk.modules[0], i)
+        self._module_ids = sorted(first, key=first.get)
 
         def cards(module: str) -> list[w.Widget]:
             built = [RiskCard(r, self.numbers[r.id], self.session, self.fields, self._refresh)
