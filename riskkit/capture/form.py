@@ -1,6 +1,8 @@
-"""The capture form: the district's schools, a school's details and its risk cards, with the live risk matrix and a
-level summary beside it. All state lives in a CaptureSession (riskkit.capture.state); widgets only edit it. The
-pieces: fields (the field registry), riskcard (one risk), dialog (the question bar), livematrix (the figure)."""
+"""The capture form: the district's schools (or, from a school's link, one school), a school's details and its steps
+as folds built when first opened, with the live risk matrix and a level summary beside it. All state lives in a
+CaptureSession (riskkit.capture.state); widgets only edit it. The pieces: fields (the field registry and folds),
+aria (disclosure headings, the status line), riskcard (one risk), dialog (the question bar), livematrix (the
+figure), unsaved (drafts kept over a reload)."""
 
 from __future__ import annotations
 
