@@ -1,7 +1,7 @@
 """Opening a school in `riskkit capture`: the app's kernel manager (IOPub queues without a limit) against Voilà's
 default manager (ZeroMQ's 1,000-message queues), interleaved, same machine, same district.
 
-For each start: the page is loaded, the school chosen, and the time until the form shows "Geladen: …" and the
+For each start: the page is loaded, the school chosen and opened (Öffnen), and the time until the form shows "Geladen: …" and the
 summary table is measured; the browser console's "widget model not found" errors are counted (a widget whose
 message was dropped), and a form that has not appeared after 60 s counts as failed.
 
@@ -55,6 +55,7 @@ def open_school(browser, url: str) -> tuple[float | None, int]:
     page.wait_for_selector(".rk-school-menu select", timeout=120_000)
     started = time.perf_counter()
     page.select_option(".rk-school-menu select", label=SCHOOL)
+    page.get_by_role("button", name="Öffnen", exact=True).click()
     try:
         page.get_by_text("Geladen: gs-kleeblatt.yaml").wait_for(timeout=60_000)
         page.wait_for_selector(".rk-summary table", timeout=60_000)
