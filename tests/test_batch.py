@@ -29,6 +29,7 @@ from riskkit.cli import main
 from conftest import SAMPLE, TODAY, assert_offline, axe_violations
 
 SMALL = ("gs-kleeblatt", "obs-wiesental")
+NOTEBOOK = nbformat.writes(nbformat.v4.new_notebook()).encode()  # what a fake render returns as its .ipynb
 
 
 def _small_district(tmp_path: Path, keep: tuple[str, ...] = SMALL) -> Path:
@@ -206,7 +207,7 @@ def test_failure_in_a_worker_does_not_stop_the_others(tmp_path, monkeypatch):
     def fake_render(job):
         if job.name == "obs-wiesental":
             raise JobError("obs-wiesental: cell [3] `view.heatmap()` failed: RuntimeError: boom")
-        return {"ipynb": b"{}", "html": f"<p>{job.name}</p>".encode()}, 0.25
+        return {"ipynb": NOTEBOOK, "html": f"<p>{job.name}</p>".encode()}, 0.25
 
     monkeypatch.setattr(batch, "render_job", fake_render)
     with ThreadPoolExecutor(2) as pool:
@@ -224,7 +225,7 @@ def test_stale_temp_files_of_a_killed_run_are_removed(tmp_path, monkeypatch):
     out = tmp_path / "out"
     (out / "schools").mkdir(parents=True)
     (out / "schools" / ".gs-kleeblatt.html.x1y2.tmp").write_text("<html><body>half", encoding="utf-8")
-    monkeypatch.setattr(batch, "render_job", lambda job: ({"ipynb": b"{}", "html": b"<p></p>"}, 0.1))
+    monkeypatch.setattr(batch, "render_job", lambda job: ({"ipynb": NOTEBOOK, "html": b"<p></p>"}, 0.1))
     with ThreadPoolExecutor(1) as pool:
         run_batch(_small_district(tmp_path), out=out, formats=["html"], executor=pool, log=lambda line: None)
     assert not list(out.rglob("*.tmp"))
@@ -288,7 +289,7 @@ def test_dask_cluster_renders_and_returns_bytes(tmp_path):
 
 
 def _fake_render(job):
-    return {"ipynb": b"{}", "html": f"<p>{job.name} {job.parameters['today']}</p>".encode()}, 0.1
+    return {"ipynb": NOTEBOOK, "html": f"<p>{job.name} {job.parameters['today']}</p>".encode()}, 0.1
 
 
 def test_date_is_resolved_once_and_part_of_every_key(tmp_path, monkeypatch):

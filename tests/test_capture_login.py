@@ -120,7 +120,7 @@ def test_a_school_link_opens_that_school_only_and_runs_no_code(district_dir, tmp
         context = browser.new_context()  # the DPO's link sees the district and the broken file
         page = context.new_page()
         page.goto(url)
-        expect(page.get_by_text("gs-am-lindenweg.yaml")).to_be_visible(timeout=START_TIMEOUT * 1000)
+        expect(page.get_by_text("gs-am-lindenweg.yaml").first).to_be_visible(timeout=START_TIMEOUT * 1000)
         context.close()
     finally:
         stop(process, signal.SIGKILL)

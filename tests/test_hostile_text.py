@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from riskkit.capture.form import capture_form
 from riskkit.figures.plots import risk_matrix_figure
 from riskkit.model.district import load_district
+from riskkit.model.i18n import TEXT_LIMIT
 from riskkit.reports.batch import run_batch
 from riskkit.sheets.export import export_bytes
 
@@ -26,7 +27,7 @@ from conftest import SAMPLE, TODAY, Tags
 
 PAYLOAD = ('<a href="https://evil.example/">x</a> <script>alert(1)</script> &amp; "double" \'single\' <br>'
            " <sup>up</sup> <b>bold</b> \u202eRTL\u202c")
-LONG = PAYLOAD + " " + ("long text " * 1000)[: 10_000 - len(PAYLOAD) - 2] + "."
+LONG = PAYLOAD + " " + ("long text " * 1000)[: TEXT_LIMIT - len(PAYLOAD) - 2] + "."  # as long as allowed
 FORMULA = '=HYPERLINK("https://evil.example/","x") ' + PAYLOAD
 SCHOOL = "foerderzentrum-am-weiher"
 RAW = ('<a href="https://evil', "<script>alert", "<sup>up", "<b>bold", '"double" <br>')  # never raw in any markup
@@ -187,6 +188,9 @@ def _widgets(widget: w.Widget):
 
 def test_capture_form_shows_html_escaped_and_keeps_typed_values(district_dir):
     form = capture_form(district_dir, school=SCHOOL)
+    while closed := [fold for fold in form.folds.values() if not fold.opened]:  # every step and panel built
+        for fold in closed:
+            fold.opened = True
     html = "".join(x.value for x in _widgets(form.widget) if isinstance(x, w.HTML))
     assert PAYLOAD in assert_no_markup_from_users(html, "form")
     values = {x.value for x in _widgets(form.widget) if isinstance(x, (w.Text, w.Textarea))}

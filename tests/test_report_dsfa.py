@@ -221,7 +221,7 @@ def test_summary_art36_in_the_right_tense_with_the_decision(reports):
     assert "jetzt konsultieren" not in planned
     assert "Die Schule hat noch nicht über die Verarbeitung entschieden." in planned
     english = part_text(html(reports, "en", "igs-musterau-nord"), "summary")
-    assert ("The processing is already running (since 2020-08-17): the school must restrict or suspend the modules "
+    assert ("The processing is already running (since Aug 17, 2020): the school must restrict or suspend the modules "
             "concerned") in english and "consult the supervisory authority now" in english
     released = part_text(html(reports, "en", "gym-am-schlosspark"), "summary")
     assert "needed: no." in released and "processing released" in released

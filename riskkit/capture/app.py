@@ -129,10 +129,10 @@ def serve(district_dir: Path, port: int = DEFAULT_PORT, idle_seconds: int = DEFA
     try:
         _wait_until_listening(server, port, log)
         base = f"http://127.0.0.1:{port}"
-        echo(f"{district.config.name}: {base}/?token={token}")
         names = {school_id: a.school.name for school_id, a in district.schools.items()}
         links = key.with_name(LINKS)
-        count = access.write_links(links, key, district_dir, names, base)
+        count = access.write_links(links, key, district_dir, names, base)  # before the links are told
+        echo(f"{district.config.name}: {base}/?token={token}")
         echo(label("capture.school_links", lang).format(count=count, file=links))
         echo(label("capture.stop_hint", lang))
         return server.wait()

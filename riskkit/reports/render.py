@@ -298,13 +298,17 @@ def trust(ipynb: bytes, notary: Any = None) -> None:
     """Mark riskkit's executed report notebook trusted in this user's Jupyter signature store, so JupyterLab shows
     its outputs as they are (an untrusted notebook's <style> is dropped: tables right-aligned, levels colourless);
     its outputs hold no script. `notary`: one NotebookNotary for many notebooks (a batch)."""
+    import sqlite3
+
     import nbformat
     from nbformat.sign import NotebookNotary
 
     own = notary is None
-    notary = notary or NotebookNotary()
     try:
+        notary = notary or NotebookNotary()
         notary.sign(nbformat.reads(ipynb.decode("utf-8"), as_version=4))
+    except (OSError, sqlite3.Error):
+        pass  # no writable signature store (e.g. a read-only home): the report stands; Lab shows it unstyled
     finally:
-        if own:
+        if own and notary is not None:
             notary.close()
