@@ -15,8 +15,9 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ..model.district import SCHOOLS_DIR
 
@@ -36,22 +37,35 @@ def private_folder(district_dir: Path) -> Path:
     return folder
 
 
+def _write_private(path: Path, write: Callable[[TextIO], object], encoding: str) -> None:
+    """Write a file readable by its owner only, via a temp file and a rename."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
+        write(handle)
+    os.replace(temp, path)
+
+
 def key(district_dir: Path, new: bool = False) -> Path:
     """The district's capture key file, made (readable by its owner only) if missing or if `new`."""
     path = private_folder(district_dir) / KEY_FILE.name
     if new or not path.exists():
-        temp = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(32))
-        os.replace(temp, path)
+        _write_private(path, lambda handle: handle.write(secrets.token_hex(32)), "ascii")
     return path
+
+
+def _secret(key_file: Path) -> bytes:
+    return Path(key_file).read_bytes().strip()
+
+
+def _token(secret: bytes, who: str) -> str:
+    digest = hmac.new(secret, who.encode("utf-8"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")[:32]
 
 
 def token(key_file: Path, who: str) -> str:
     """The token of `who` (DISTRICT or `school:<id>`): 32 URL-safe characters."""
-    digest = hmac.new(Path(key_file).read_bytes().strip(), who.encode("utf-8"), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode("ascii")[:32]
+    return _token(_secret(key_file), who)
 
 
 def school_ids(district_dir: Path) -> list[str]:
@@ -62,21 +76,21 @@ def school_ids(district_dir: Path) -> list[str]:
 
 def identify(key_file: Path, district_dir: Path, given: str) -> str | None:
     """Who a token belongs to: DISTRICT, `school:<id>`, or None."""
-    candidates = [DISTRICT, *(SCHOOL_PREFIX + s for s in school_ids(district_dir))]
-    return next((who for who in candidates if hmac.compare_digest(token(key_file, who), given)), None)
+    secret, candidates = _secret(key_file), [DISTRICT, *(SCHOOL_PREFIX + s for s in school_ids(district_dir))]
+    return next((who for who in candidates if hmac.compare_digest(_token(secret, who), given)), None)
 
 
 def write_links(path: Path, key_file: Path, district_dir: Path, names: dict[str, str], base_url: str) -> int:
     """A CSV (`;`, UTF-8 with BOM, for Excel) of each school's link, readable by its owner only; returns the count."""
-    ids = school_ids(district_dir)
-    temp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
+    ids, secret = school_ids(district_dir), _secret(key_file)
+
+    def write(handle: TextIO) -> None:
         out = csv.writer(handle, delimiter=";", quoting=csv.QUOTE_ALL)
         out.writerow(["school_id", "name", "link"])
         for school in ids:
-            out.writerow([school, names.get(school, ""), f"{base_url}/?token={token(key_file, SCHOOL_PREFIX + school)}"])
-    os.replace(temp, path)
+            out.writerow([school, names.get(school, ""), f"{base_url}/?token={_token(secret, SCHOOL_PREFIX + school)}"])
+
+    _write_private(path, write, "utf-8-sig")
     return len(ids)
 
 

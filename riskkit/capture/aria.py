@@ -10,7 +10,8 @@ import anywidget
 import traitlets
 
 
-def _text(name: str) -> str:
+def package_text(name: str) -> str:
+    """A file shipped beside this module (a widget's ES module or stylesheet)."""
     return (resources.files(__package__) / name).read_text(encoding="utf-8")
 
 
@@ -18,8 +19,8 @@ class Disclosure(anywidget.AnyWidget):
     """A heading whose text is a button with aria-expanded (disclosure.js); `expanded` follows its clicks, Enter and
     Space."""
 
-    _esm = _text("disclosure.js")
-    _css = _text("aria.css")
+    _esm = package_text("disclosure.js")
+    _css = package_text("aria.css")
     title = traitlets.Unicode().tag(sync=True)
     expanded = traitlets.Bool(False).tag(sync=True)
     level = traitlets.Int(3).tag(sync=True)
@@ -29,7 +30,7 @@ class LiveRegion(anywidget.AnyWidget):
     """The status line: `html` (markup from the form's autoescaped templates) in an element with role="status";
     also the form's language and whether it has unsaved changes (liveregion.js)."""
 
-    _esm = _text("liveregion.js")
+    _esm = package_text("liveregion.js")
     html = traitlets.Unicode().tag(sync=True)
     lang = traitlets.Unicode("de").tag(sync=True)  # the form's language; in the app also the page's
     title = traitlets.Unicode().tag(sync=True)  # the page's title in the app

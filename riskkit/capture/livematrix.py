@@ -5,7 +5,6 @@ markers itself when the results change (livematrix.js: a zero-length `Plotly.ani
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 import anywidget
@@ -18,13 +17,10 @@ from ..figures.plots import LIVE_PROPERTIES, PLOT_CONFIG, cell_traces, matrix_la
 from ..model.assessment import RiskResult
 from ..model.i18n import Lang, label
 from ..model.method import LEVELS, Matrix
+from .aria import package_text
 
 # No mode bar (its buttons would only zoom a fixed matrix or save it), no cloud or link buttons, a fixed size.
 CONFIG = dict(PLOT_CONFIG, responsive=False, displayModeBar=False)
-
-
-def _text(name: str) -> str:
-    return (resources.files(__package__) / name).read_text(encoding="utf-8")
 
 
 def _plotly_module() -> str:
@@ -38,8 +34,8 @@ class LiveMatrix(anywidget.AnyWidget):
 
     # The widget's own module stays small: anywidget gives a module 2 s to load, which a busy machine needs just to
     # compile plotly.js. plotly.js travels as a trait and is imported by the first view that draws (livematrix.js).
-    _esm = _text("livematrix.js")
-    _css = _text("livematrix.css")
+    _esm = package_text("livematrix.js")
+    _css = package_text("livematrix.css")
     plotly = traitlets.Unicode(_plotly_module()).tag(sync=True)
     spec = traitlets.Dict().tag(sync=True)  # data, layout, config, and `first`: the index of the first risk trace
     points = traitlets.List().tag(sync=True)  # the risk traces' LIVE_PROPERTIES, in plotly.js's nested form

@@ -32,7 +32,7 @@ _ADAPTER = TypeAdapter(Unsaved)
 
 
 def _path(district_dir: Path, school_id: str) -> Path:
-    return Path(district_dir) / private_folder(district_dir).name / FOLDER / f"{school_id}.json"
+    return private_folder(district_dir) / FOLDER / f"{school_id}.json"
 
 
 def keep(district_dir: Path, school_id: str, unsaved: Unsaved) -> None:
