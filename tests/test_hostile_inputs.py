@@ -106,3 +106,20 @@ def test_validation_error_keeps_every_problem_but_shows_a_few_per_file():
     assert text.splitlines()[0] == "101 problems found:"
     assert "  a.yaml: 80 more problems not shown" in text and "  b.yaml: bad (got 1)" in text
     assert len(text) < 3000
+
+
+def test_composed_and_parsed_steps_agree_on_a_school_file():
+    """The bounds are checked on the composed document for ordinary files and on the parser's stream for long ones:
+    both see the same values in the same order, so both count alike."""
+    import yaml
+
+    from riskkit.model.yamlio import StrictLoader, _composed_steps, _parsed_steps
+
+    text = (Path(__file__).parent.parent / "data/sample-district/schools/bbs-musterau.yaml").read_text(encoding="utf-8")
+    text += "x: &x [1, [2, 3]]\ny: [*x, *x]\n"
+    parsed = [(kind, chars, mark.line) for kind, _, chars, mark in _parsed_steps(text) if kind != 1]
+    composed = [(kind, chars, mark.line) for kind, _, chars, mark in _composed_steps(yaml.compose(text, Loader=StrictLoader))
+                if kind != 1]
+    assert [step[:2] for step in composed] == [step[:2] for step in parsed]
+    assert [step[2] for step in composed if step[0] != 3] == [step[2] for step in parsed if step[0] != 3]  # aliases:
+    assert sum(step[0] == 3 for step in composed) == 2  # placed at their collection, not where they stand
