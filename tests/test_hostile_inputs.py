@@ -3,6 +3,7 @@ with one short line naming the file and the place; every YAML riskkit reads goes
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -108,18 +109,20 @@ def test_validation_error_keeps_every_problem_but_shows_a_few_per_file():
     assert len(text) < 3000
 
 
-def test_composed_and_parsed_steps_agree_on_a_school_file():
-    """The bounds are checked on the composed document for ordinary files and on the parser's stream for long ones:
-    both see the same values in the same order, so both count alike."""
+
+@pytest.mark.parametrize("text", [
+    billion_laughs(), billion_laughs(5), "a: &a [" + "1," * 999 + "1]\nb: [" + ",".join(["*a"] * 199) + "]\n",
+    "a: &a [" + "1," * 999 + "1]\nb: [" + ",".join(["*a"] * 200) + "]\n", "x: " + "[" * 31 + "]" * 31 + "\n",
+    "x: " + "[" * 32 + "]" * 32 + "\n", "a: &a " + "[" * 20 + "]" * 20 + "\nb: " + "[" * 11 + "*a" + "]" * 11 + "\n",
+    "a: &a " + "[" * 20 + "]" * 20 + "\nb: " + "[" * 12 + "*a" + "]" * 12 + "\n", "x: " + "y" * 99_990 + "\n",
+    "a: &a [1, *a]\n", (Path(__file__).parent.parent / "data/sample-district/schools/bbs-musterau.yaml").read_text(),
+])
+def test_the_check_on_composed_nodes_agrees_with_the_parser_stream(text):
+    """Ordinary files are checked on the composed document (one parse), long ones and any found over a bound on
+    the parser's stream (which places the problem): both must count alike, at the bounds and over them."""
     import yaml
 
-    from riskkit.model.yamlio import StrictLoader, _composed_steps, _parsed_steps
+    from riskkit.model.yamlio import StrictLoader, _bounds_problem, _exceeds
 
-    text = (Path(__file__).parent.parent / "data/sample-district/schools/bbs-musterau.yaml").read_text(encoding="utf-8")
-    text += "x: &x [1, [2, 3]]\ny: [*x, *x]\n"
-    parsed = [(kind, chars, mark.line) for kind, _, chars, mark in _parsed_steps(text) if kind != 1]
-    composed = [(kind, chars, mark.line) for kind, _, chars, mark in _composed_steps(yaml.compose(text, Loader=StrictLoader))
-                if kind != 1]
-    assert [step[:2] for step in composed] == [step[:2] for step in parsed]
-    assert [step[2] for step in composed if step[0] != 3] == [step[2] for step in parsed if step[0] != 3]  # aliases:
-    assert sum(step[0] == 3 for step in composed) == 2  # placed at their collection, not where they stand
+    bounds = replace(BOUNDS, max_chars=99_995)
+    assert _exceeds(yaml.compose(text, Loader=StrictLoader), bounds) == (_bounds_problem(text, "t", bounds) is not None)

@@ -6,7 +6,7 @@ import datetime
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,85 +67,71 @@ BOUNDS = Bounds()
 # million values is refused after 200,000 of them instead of being built (composing it takes ~600 MB).
 COMPOSE_FIRST = 100_000
 
-_START, _END, _SCALAR, _ALIAS = range(4)
-Step = tuple[int, Any, int, yaml.Mark]  # kind, anchor, characters (scalars), place
 
-
-def _parsed_steps(text: str) -> Iterator[Step]:
-    """The text's parser events as steps."""
-    for event in yaml.parse(text, Loader=StrictLoader):
-        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            yield _START, event.anchor, 0, event.start_mark
-        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            yield _END, None, 0, event.start_mark
-        elif isinstance(event, yaml.ScalarEvent):
-            yield _SCALAR, event.anchor, len(event.value), event.start_mark
-        elif isinstance(event, yaml.AliasEvent):
-            yield _ALIAS, event.anchor, 0, event.start_mark
-
-
-def _composed_steps(root: yaml.Node) -> Iterator[Step]:
-    """The same steps from a composed document, in document order: a node met again was reached through an alias
-    (placed at the collection that holds it: the composer keeps no place for an alias)."""
-    seen: set[int] = set()
-    todo: list[tuple[yaml.Node | None, yaml.Mark]] = [(root, root.start_mark)]
+def _exceeds(root: yaml.Node, bounds: Bounds) -> bool:
+    """Whether a composed document exceeds a bound: the values and height of each node, counted once per use (a node
+    reached through an alias is the same node, so its counts are remembered; one still open counts as one value)."""
+    sizes: dict[int, tuple[int, int]] = {}
+    todo: list[tuple[yaml.Node, bool]] = [(root, False)]
     while todo:
-        node, mark = todo.pop()
-        if node is None:  # the end of a collection
-            yield _END, None, 0, mark
-        elif id(node) in seen:
-            yield _ALIAS, id(node), 0, mark
-        elif isinstance(node, yaml.ScalarNode):
-            seen.add(id(node))
-            yield _SCALAR, id(node), len(node.value), node.start_mark
-        else:
-            seen.add(id(node))
-            yield _START, id(node), 0, node.start_mark
-            todo.append((None, node.end_mark))
-            children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else node.value
-            todo.extend((child, node.start_mark) for child in reversed(children))
+        node, closing = todo.pop()
+        if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > bounds.max_chars:
+                return True
+            sizes[id(node)] = (1, 0)
+            continue
+        children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else node.value
+        if closing:
+            count = 1 + sum(sizes[id(child)][0] for child in children)
+            height = 1 + max((sizes[id(child)][1] for child in children), default=0)
+            if count > bounds.max_nodes or height > bounds.max_depth:
+                return True
+            sizes[id(node)] = (count, height)
+        elif id(node) not in sizes:
+            sizes[id(node)] = (1, 0)
+            todo.append((node, True))
+            todo.extend((child, False) for child in children)
+    return False
 
 
-def _bounds_problem(steps: Iterable[Step], name: str, bounds: Bounds) -> Problem | None:
-    """The first bound the data exceeds, located by line and column; None when it stays within all of them.
+def _bounds_problem(text: str, name: str, bounds: Bounds) -> Problem | None:
+    """The first bound the text exceeds, located by line and column; None when it stays within all of them.
 
-    One pass over the document's steps: an anchored node's size and height are remembered when it closes, and each
+    One pass over libyaml's events: an anchored node's size and height are remembered when it closes, and each
     alias adds them again, so the counts are those of the data as Python would see it.
     """
-    anchors: dict[Any, tuple[int, int]] = {}  # anchor -> (values, height)
+    anchors: dict[str, tuple[int, int]] = {}  # anchor -> (values, height)
     stack: list[list] = []  # per open collection: [anchor, values before it, height of its contents]
     total = 0
-    for kind, anchor, chars, mark in steps:
+    for event in yaml.parse(text, Loader=StrictLoader):
+        where = f"line {event.start_mark.line + 1}, column {event.start_mark.column + 1}"
         height = 0
-        if kind == _START:
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             total += 1
-            stack.append([anchor, total - 1, 0])
-        elif kind == _END:
+            stack.append([event.anchor, total - 1, 0])
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             anchor, before, inner = stack.pop()
             height = inner + 1
-            if anchor is not None:
+            if anchor:
                 anchors[anchor] = (total - before, height)
-        elif kind == _SCALAR:
-            if chars > bounds.max_chars:
-                return Problem(name, _place(mark), MISSING, f"text of {chars} characters; at most {bounds.max_chars} allowed")
+        elif isinstance(event, yaml.ScalarEvent):
+            if len(event.value) > bounds.max_chars:
+                return Problem(name, where, MISSING,
+                               f"text of {len(event.value)} characters; at most {bounds.max_chars} allowed")
             total += 1
-            if anchor is not None:
-                anchors[anchor] = (1, 0)
-        else:
-            count, height = anchors.get(anchor, (1, 0))
+            if event.anchor:
+                anchors[event.anchor] = (1, 0)
+        elif isinstance(event, yaml.AliasEvent):
+            count, height = anchors.get(event.anchor, (1, 0))
             total += count
-        if stack and kind != _START:
+        if stack and not isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             stack[-1][2] = max(stack[-1][2], height)
         if total > bounds.max_nodes:
-            return Problem(name, _place(mark), MISSING,
+            return Problem(name, where, MISSING,
                            f"too many values (aliases expanded): at most {bounds.max_nodes} allowed")
-        if len(stack) + (height if kind == _ALIAS else 0) > bounds.max_depth:
-            return Problem(name, _place(mark), MISSING, f"nested too deeply: at most {bounds.max_depth} levels allowed")
+        if len(stack) + (height if isinstance(event, yaml.AliasEvent) else 0) > bounds.max_depth:
+            return Problem(name, where, MISSING, f"nested too deeply: at most {bounds.max_depth} levels allowed")
     return None
-
-
-def _place(mark: yaml.Mark) -> str:
-    return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
 def parse_yaml(text: str, name: str, bounds: Bounds = BOUNDS) -> tuple[Any, list[Problem]]:
@@ -153,15 +139,15 @@ def parse_yaml(text: str, name: str, bounds: Bounds = BOUNDS) -> tuple[Any, list
     try:
         if len(text) > bounds.max_bytes:
             return None, [Problem(name, "", MISSING, f"file too large: at most {bounds.max_bytes} bytes allowed")]
-        if len(text) > COMPOSE_FIRST and (problem := _bounds_problem(_parsed_steps(text), name, bounds)):
+        if len(text) > COMPOSE_FIRST and (problem := _bounds_problem(text, name, bounds)):
             return None, [problem]
         loader = StrictLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
                 return None, []
-            if problem := _bounds_problem(_composed_steps(node), name, bounds):  # placed exactly by the parser's
-                return None, [_bounds_problem(_parsed_steps(text), name, bounds) or problem]  # stream (aliases)
+            if _exceeds(node, bounds) and (problem := _bounds_problem(text, name, bounds)):  # the stream places it
+                return None, [problem]
             return loader.construct_document(node), []
         finally:
             loader.dispose()
