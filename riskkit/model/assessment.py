@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -203,8 +204,13 @@ def _newer(since: str | None, assessed_against: str | None) -> bool:
     """Whether a risk added in catalogue version `since` is newer than the version a school assessed against."""
     if since is None or assessed_against is None:
         return False
-    key = lambda v: tuple(int(p) if p.isdigit() else 0 for p in v.split("+")[0].split("."))  # noqa: E731
-    return key(since) > key(assessed_against)
+    return _version_key(since) > _version_key(assessed_against)
+
+
+@cache
+def _version_key(version: str) -> tuple[int, ...]:
+    """`1.1.0+ext.2` -> (1, 1, 0): the catalogue's own version, compared by number."""
+    return tuple(int(p) if p.isdigit() else 0 for p in version.split("+")[0].split("."))
 
 
 def effective_severity(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -191,7 +191,11 @@ class Measure(_Model):
     effects: Annotated[list[Effect], Field(min_length=1)]
 
     def effect_on(self, risk_id: str) -> Effect | None:
-        return next((e for e in self.effects if e.risk == risk_id), None)
+        return self.effects_by_risk.get(risk_id)
+
+    @cached_property
+    def effects_by_risk(self) -> dict[str, Effect]:
+        return {e.risk: e for e in reversed(self.effects)}  # the first effect on a risk counts
 
 
 class Extension(_Model):
@@ -273,7 +277,8 @@ class Catalogue(Extension):
 
     def severity_floor(self, risk_id: str, categories: Iterable[str]) -> SeverityRule | None:
         """The rule that raises this risk's severity most for the declared data categories, if any."""
-        rules = [r for r in self.severity_rules if r.category in set(categories) and risk_id in r.risks]
+        declared = set(categories)
+        rules = [r for r in self.severity_rules if r.category in declared and risk_id in r.risks] if declared else []
         return max(rules, key=lambda r: r.severity, default=None)
 
 
@@ -299,13 +304,13 @@ def read_catalogue(ref: str | Path, extension: Path | None = None) -> tuple[Cata
     if isinstance(ref, Path) or ref.endswith((".yaml", ".yml")):
         name = str(ref)
         data, problems = read_yaml(Path(ref))
+        catalogue = None if problems else _validate(Catalogue, data, name, problems)
     elif ref in shipped_catalogues():
-        source = resources.files("riskkit") / "data" / "catalogues" / f"{ref}.yaml"
         name = f"riskkit/data/catalogues/{ref}.yaml"
-        data, problems = parse_yaml(source.read_text(encoding="utf-8"), name)
+        catalogue, shipped_problems = _shipped(ref)
+        problems = list(shipped_problems)
     else:
         raise UnknownIdError("catalogue", str(ref), shipped_catalogues())
-    catalogue = None if problems else _validate(Catalogue, data, name, problems)
     if catalogue is not None and extension is not None:
         ext_data, ext_problems = read_yaml(extension)
         problems += ext_problems
@@ -316,6 +321,16 @@ def read_catalogue(ref: str | Path, extension: Path | None = None) -> tuple[Cata
     if catalogue is not None:
         problems += reference_problems(catalogue, name)
     return (None if problems else catalogue), problems
+
+
+@cache
+def _shipped(ref: str) -> tuple[Catalogue | None, tuple[Problem, ...]]:
+    """A catalogue shipped with riskkit, parsed and validated once per process (a kernel rendering one report after
+    another reads it once, not once per school: ~0.15 s each)."""
+    name = f"riskkit/data/catalogues/{ref}.yaml"
+    data, problems = parse_yaml((resources.files("riskkit") / "data" / "catalogues" / f"{ref}.yaml").read_text(
+        encoding="utf-8"), name)
+    return (None if problems else _validate(Catalogue, data, name, problems)), tuple(problems)
 
 
 LISTS = (

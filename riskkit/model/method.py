@@ -66,6 +66,8 @@ class Matrix(BaseModel):
 
 def _level(name: str, value: object) -> int:
     """The value as a level 1-4; integers of any kind (numpy's too) are fine, bools and floats are not."""
+    if type(value) is int and 1 <= value <= 4:  # the common case, without the slower checks below
+        return value
     if isinstance(value, bool) or not isinstance(value, Integral) or value not in LEVELS:
         raise ValueError(f"{name} must be an integer 1-4, got {value!r}")
     return int(value)
