@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DISTRICT ?= data/sample-district
-# Debian packages: Chromium (static figures, PDF export, browser tests) and the fonts reports use.
-APT_PACKAGES := chromium fonts-dejavu-core
+# Debian packages: Chromium's headless shell (static figures, PDF export: the lighter browser a batch worker keeps),
+# Chromium (browser tests of the capture app) and the fonts reports use.
+APT_PACKAGES := chromium-headless-shell chromium fonts-dejavu-core
 
 .PHONY: demo test system-deps clean
 

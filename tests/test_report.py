@@ -331,7 +331,7 @@ def test_missing_browser_says_how_to_install(monkeypatch, tmp_path):
         ReportRenderer(("html",))
     assert str(caught.value) == (
         "no Chromium or Chrome found to draw the risk matrix; install Chromium (Debian/Ubuntu: "
-        "`sudo apt-get install chromium`) or set BROWSER_PATH to a Chrome/Chromium"
+        "`sudo apt-get install chromium-headless-shell`) or set BROWSER_PATH to a Chrome/Chromium"
     )
 
 
