@@ -6,8 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DISTRICT ?= data/sample-district
-# Debian packages: Chromium's headless shell (static figures, PDF export: the lighter browser a batch worker keeps),
-# Chromium (browser tests of the capture app) and the fonts reports use.
+# Debian packages: Chromium's headless shell (static figures, PDF export, browser tests: no browser UI, so a batch
+# worker's browser is ~200 MB lighter), Chromium (the capture app's browser benchmarks) and the fonts reports use.
 APT_PACKAGES := chromium-headless-shell chromium fonts-dejavu-core
 
 .PHONY: demo test system-deps clean

@@ -351,6 +351,31 @@ def test_a_warm_kernel_keeps_no_state_between_runs(renderer, tmp_path):
         assert stdout == f"{run}\n"
 
 
+
+def test_kernel_and_browser_are_renewed_after_many_reports(monkeypatch, tmp_path):
+    """A worker's kernel and browser start afresh every RENEW_AFTER reports (their memory grows slowly over
+    thousands); the reports around the renewal come out whole."""
+    from riskkit.reports import render
+
+    monkeypatch.setattr(render, "RENEW_AFTER", 2)
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("run = 0", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import os\nprint(os.getpid())"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    path = tmp_path / "pid.ipynb"
+    nbformat.write(notebook, path)
+    pids, browsers = [], []
+    with ReportRenderer(("html",)) as renderer:
+        for run in range(3):
+            browsers.append(renderer._browser)
+            documents = renderer.render(path, {"run": run}, name=f"run {run}")
+            executed = nbformat.reads(documents["ipynb"].decode(), as_version=4)
+            pids.append("".join(o["text"] for o in executed.cells[-1].outputs if o.get("name") == "stdout").strip())
+            assert documents["html"].startswith(b"<!DOCTYPE html>")
+        browsers.append(renderer._browser)
+    assert pids[0] == pids[1] != pids[2]
+    assert browsers[0] is browsers[1] is browsers[2] and browsers[3] is not browsers[2] and not browsers[2].alive
+
 def test_the_report_exporter_writes_nbconverts_page_without_its_soup_pass(reports):
     """riskkit skips HTMLExporter's last pass (BeautifulSoup adds alt texts to images and tab stops to cells the
     template does not write): the page is HTMLExporter's, only serialised as the template wrote it. (The figure is

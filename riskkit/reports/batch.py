@@ -434,7 +434,7 @@ def _render_all(
         for item in todo:
             futures[executor.submit(render_job, item[1])] = item
         for done, future in enumerate(as_completed(futures), start=1):
-            run, job, inputs = futures[future]
+            run, job, inputs = futures.pop(future)  # its documents are freed once written (here and on a Dask worker)
             key = run.prefix + job.name
             entry = {"status": "failed", "inputs": inputs, "formats": list(formats), "duration_s": None, "error": None}
             try:

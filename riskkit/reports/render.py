@@ -32,6 +32,9 @@ KERNEL_ARGS = ["--InteractiveShell.cache_size=0", "--HistoryManager.enabled=Fals
 RESET = "%reset_selective -f ."
 WARM_ENGINE = "riskkit-warm-kernel"
 CELL_TIMEOUT = 600.0  # seconds one cell may run (the overview of a state-sized district takes tens of seconds)
+# A warm kernel grows by ~0.2 MB a report and the browser's pages by some more: after this many reports both are
+# started afresh (~2 s), so a worker's memory stays bounded over thousands of schools.
+RENEW_AFTER = 400
 
 
 class ReportError(RiskkitError):
@@ -78,6 +81,7 @@ class ReportRenderer:
         self._km = KernelManager(kernel_name="python3", client_class="jupyter_client.asynchronous.AsyncKernelClient",
                                  **kernel_transport())
         self._kc = None
+        self._rendered = 0
         try:
             self._start_browser()
             self._km.start_kernel(extra_arguments=KERNEL_ARGS)
@@ -90,6 +94,10 @@ class ReportRenderer:
         `name` (e.g. the school id) appears in errors: a failing cell names it and the cell."""
         import nbformat
 
+        if self._rendered and self._rendered % RENEW_AFTER == 0:
+            self._restart_kernel()
+            self._start_browser()
+        self._rendered += 1
         nb = self._execute(nbformat.read(notebook, as_version=4), parameters, name, Path(notebook).name)
         out = {"ipynb": nbformat.writes(nb).encode("utf-8")}
         for attempt in (1, 2):  # a browser that died is replaced and the export retried once
@@ -284,8 +292,8 @@ def render_school_report(
     from ..model.district import load_district
 
     formats = check_formats(formats)
-    district = load_district(district_dir)
-    district.school(school_id)  # unknown id -> UnknownIdError listing the ids, before any kernel starts
+    district = load_district(district_dir, only=[school_id])  # unknown id -> UnknownIdError listing the ids, before
+    # any kernel starts; the other schools' files are not read (the notebook reads this one only, too)
     notebook = notebook_path(SCHOOL_NOTEBOOK)
     folder = Path(out) if out is not None else Path("reports") / district.id / "schools"
     parameters = {
