@@ -1,4 +1,4 @@
-"""The capture form in a real browser (the Chromium riskkit finds, via Playwright; see conftest.chromium): in
+"""The capture form in a real browser (a full Chromium via Playwright, else the one riskkit finds: conftest.chromium): in
 JupyterLab running capture.ipynb and as the Voilà app `riskkit capture`. Servers run on free localhost ports and are always stopped; screenshots of the
 final states stay in the pytest tmp dir."""
 
@@ -61,8 +61,9 @@ def kernels(process: subprocess.Popen) -> list[psutil.Process]:
 
 @pytest.fixture(scope="module")
 def browser(chromium):
+    """A full Chromium, the browser school staff use (riskkit prints its reports with the headless shell if there)."""
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium,
+        browser = p.chromium.launch(executable_path=shutil.which("chromium") or chromium,
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield browser
         browser.close()
