@@ -278,7 +278,7 @@ class Catalogue(Extension):
     def severity_floor(self, risk_id: str, categories: Iterable[str]) -> SeverityRule | None:
         """The rule that raises this risk's severity most for the declared data categories, if any."""
         declared = set(categories)
-        rules = [r for r in self.severity_rules if r.category in declared and risk_id in r.risks] if declared else []
+        rules = [r for r in self.severity_rules if r.category in declared and risk_id in r.risks]
         return max(rules, key=lambda r: r.severity, default=None)
 
 

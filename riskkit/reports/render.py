@@ -292,8 +292,9 @@ def render_school_report(
     from ..model.district import load_district
 
     formats = check_formats(formats)
-    district = load_district(district_dir, only=[school_id])  # unknown id -> UnknownIdError listing the ids, before
-    # any kernel starts; the other schools' files are not read (the notebook reads this one only, too)
+    # this school's file only, as the notebook reads it; an unknown id -> UnknownIdError listing the ids, before any
+    # kernel starts
+    district = load_district(district_dir, only=[school_id])
     notebook = notebook_path(SCHOOL_NOTEBOOK)
     folder = Path(out) if out is not None else Path("reports") / district.id / "schools"
     parameters = {
